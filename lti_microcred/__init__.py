@@ -1,0 +1,42 @@
+"""lti_microcred: micro-credentials inside Moodle and Canvas, over LTI 1.3."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .services import Services
+
+
+def create_app(config: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """Assemble the web app from settings (defaults -> file -> env -> `config`)."""
+    import logging
+    from pathlib import Path
+
+    from flask import Flask
+
+    from .config import load_settings
+    from .lti.views import bp as lti_bp
+    from .requestctx import close_db
+    from .services import Services
+    from .web import register_web
+
+    if services is None:
+        services = Services.from_settings(load_settings(config))
+    settings = services.settings
+    package = Path(__file__).parent
+    app = Flask(__name__, template_folder=str(package / "web" / "templates"),
+                static_folder=str(package / "web" / "static"))
+    app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+                      TEMPLATES_AUTO_RELOAD=False)
+    app.extensions["microcred"] = services
+    logging.getLogger("lti_microcred").setLevel(settings.log_level.upper())
+    app.register_blueprint(lti_bp)
+    register_web(app)
+    app.teardown_appcontext(close_db)
+    return app

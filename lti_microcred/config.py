@@ -1,0 +1,173 @@
+"""Layered settings: defaults -> settings file -> LTI_MICROCRED_* environment, validated at start."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "LTI_MICROCRED_"
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+SETTINGS_FILE_NAME = "microcred.toml"
+
+
+class ConfigError(Exception):
+    """The settings cannot run the tool; the message lists every problem found."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every setting the tool reads. Names map to LTI_MICROCRED_<NAME> in the environment."""
+
+    env: str = "development"
+    base_url: str = "http://127.0.0.1:8000"
+    instance_path: str = "instance"
+    database_url: str = ""
+    secret_key: str = ""
+    key_encryption_key: str = ""
+    redis_url: str = ""
+    tool_name: str = "Micro-credentials"
+    log_level: str = "INFO"
+    # Launch hardening: how old an id_token's iat may be, and the clock skew we tolerate.
+    iat_max_age_seconds: int = 600
+    clock_skew_seconds: int = 60
+    # Lifetimes of stored protocol state.
+    state_ttl_seconds: int = 600
+    session_ttl_seconds: int = 8 * 3600
+    pending_launch_ttl_seconds: int = 120
+    # Platform key sets and the registry are cached per process.
+    jwks_cache_seconds: int = 3600
+    jwks_min_refetch_seconds: float = 5.0
+    registry_cache_seconds: float = 30.0
+    # What happens to a deployment id we have not seen for a known client: "hold" or "accept".
+    default_deployment_policy: str = "hold"
+    launch_max_bytes: int = 128 * 1024
+    http_connect_timeout: float = 3.05
+    http_read_timeout: float = 10.0
+    # A retired signing key stays in our JWKS this long, so tokens it signed still verify.
+    retired_key_publish_seconds: int = 24 * 3600
+    dynamic_registration_invite_hours: int = 48
+    workers: int = 0
+    threads: int = 4
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.instance_path).resolve() / 'microcred.sqlite3'}"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        return self.secret_key or DEV_SECRET_KEY
+
+    @property
+    def base_host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def url(self, path: str) -> str:
+        """Absolute public URL of one of our paths, as the LMS must reach it."""
+        return self.base_url.rstrip("/") + path
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the layers in order and validate the result."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    instance = environ.get(ENV_PREFIX + "INSTANCE_PATH") or (overrides or {}).get("instance_path") or "instance"
+    values.update(_read_file(_settings_file(environ, str(instance))))
+    values.update(_read_env(environ))
+    values.update(overrides or {})
+    settings = Settings(**_coerce(values))
+    validate(settings)
+    return settings
+
+
+def _settings_file(environ: Mapping[str, str], instance_path: str) -> Path | None:
+    explicit = environ.get(ENV_PREFIX + "CONFIG")
+    if explicit:
+        return Path(explicit)
+    candidate = Path(instance_path) / SETTINGS_FILE_NAME
+    return candidate if candidate.exists() else None
+
+
+def _read_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"settings file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from exc
+    unknown = set(data) - _field_names()
+    if unknown:
+        raise ConfigError(f"settings file {path} has unknown keys: {', '.join(sorted(unknown))}")
+    return data
+
+
+def _read_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    names = _field_names()
+    found = {}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):].lower()
+            if name in names:
+                found[name] = value
+    return found
+
+
+def _field_names() -> set[str]:
+    return {f.name for f in dataclasses.fields(Settings)}
+
+
+def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn strings from the environment into the field's type; refuse unknown names."""
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    result: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in fields:
+            raise ConfigError(f"unknown setting {name!r}")
+        kind = fields[name].type
+        try:
+            if kind == "int":
+                result[name] = int(value)
+            elif kind == "float":
+                result[name] = float(value)
+            else:
+                result[name] = str(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {name} must be a number, got {value!r}") from exc
+    return result
+
+
+def validate(settings: Settings) -> None:
+    """Refuse settings that cannot work or are unsafe, naming every problem at once."""
+    problems: list[str] = []
+    if settings.env not in {"development", "production", "test"}:
+        problems.append("env must be development, production or test")
+    base = urlsplit(settings.base_url)
+    if base.scheme not in {"http", "https"} or not base.netloc:
+        problems.append(f"base_url must be an absolute http(s) URL, got {settings.base_url!r}")
+    if settings.default_deployment_policy not in {"hold", "accept"}:
+        problems.append("default_deployment_policy must be 'hold' or 'accept'")
+    for name in ("iat_max_age_seconds", "state_ttl_seconds", "session_ttl_seconds", "launch_max_bytes"):
+        if getattr(settings, name) <= 0:
+            problems.append(f"{name} must be positive")
+    if settings.is_production:
+        if not settings.secret_key or settings.secret_key == DEV_SECRET_KEY:
+            problems.append("production mode needs LTI_MICROCRED_SECRET_KEY (the default is refused)")
+        elif len(settings.secret_key) < 32:
+            problems.append("secret_key must be at least 32 characters in production")
+        if base.scheme != "https":
+            problems.append("production mode needs an https base_url: LMS launches require it")
+    if problems:
+        raise ConfigError("; ".join(problems))

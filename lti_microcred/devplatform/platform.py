@@ -1,0 +1,351 @@
+"""A loopback LMS built on the independent `lti1p3platform` library, for the demo and the end-to-end tests.
+
+It signs real id_tokens with its own RSA key, serves its JWKS, validates Deep Linking responses against
+the tool's published keys, issues service tokens, and speaks Dynamic Registration. It plays Moodle
+(`lti_deployment_id`, no platform storage) or Canvas (`deployment_id`, `lti_storage_target`,
+institution roles); nothing in it imports the tool.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+from lti1p3platform.oidc_login import OIDCLoginAbstract
+from lti1p3platform.registration import Registration
+from lti1p3platform.request import Request, TRequest
+
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+ROLE_URIS = {
+    "learner": [LIS + "membership#Learner"],
+    "instructor": [LIS + "membership#Instructor"],
+    "ta": [LIS + "membership#Instructor", LIS + "membership/Instructor#TeachingAssistant"],
+    "admin": [LIS + "system/person#Administrator", LIS + "institution/person#Administrator"],
+}
+CANVAS_EXTRA_ROLES = {
+    "learner": [LIS + "institution/person#Student", LIS + "system/person#User"],
+    "instructor": [LIS + "institution/person#Instructor", LIS + "system/person#User"],
+}
+STORAGE_FRAME = "post_message_forwarding"
+
+
+def _pem(key: rsa.RSAPrivateKey) -> tuple[str, str]:
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+@dataclass
+class DevUser:
+    id: str
+    name: str
+    email: str
+    role: str
+    given_name: str = ""
+    family_name: str = ""
+
+
+@dataclass
+class DevLink:
+    id: str
+    title: str
+    course_id: str
+    custom: dict[str, str] = field(default_factory=dict)
+    line_item: dict[str, Any] | None = None
+
+
+@dataclass
+class DevPlatformSetup:
+    base_url: str
+    tool_base_url: str
+    flavour: str = "moodle"  # or "canvas"
+    client_id: str = "microcred-demo"
+    deployment_id: str = "1"
+    course_id: str = "DEMO-101"
+    course_title: str = "Demo course: Data Analysis Micro-credential"
+
+
+class DevPlatform:
+    """All state of the loopback LMS, guarded by one lock (it serves several threads)."""
+
+    def __init__(self, setup: DevPlatformSetup, key: rsa.RSAPrivateKey | None = None) -> None:
+        self.setup = setup
+        self.key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_pem, self.public_pem = _pem(self.key)
+        self.lock = threading.RLock()
+        self.users: dict[str, DevUser] = {
+            "learner-1": DevUser("learner-1", "Lea Learner", "lea@example.edu", "learner", "Lea", "Learner"),
+            "instructor-1": DevUser("instructor-1", "Ian Instructor", "ian@example.edu", "instructor", "Ian",
+                                    "Instructor"),
+        }
+        self.links: dict[str, DevLink] = {}
+        self.line_items: dict[str, dict[str, Any]] = {}
+        self.scores: dict[str, list[dict[str, Any]]] = {}
+        self.deep_link_results: list[list[dict[str, Any]]] = []
+        self.registrations: dict[str, dict[str, Any]] = {}  # client_id -> what the tool registered
+        self.registration_tokens: set[str] = set()
+        # Test hooks: claims merged into (or removed from) the next id_tokens.
+        self.extra_claims: dict[str, Any] = {}
+        self.drop_claims: set[str] = set()
+
+    # --- identity ------------------------------------------------------------------------------------
+    @property
+    def issuer(self) -> str:
+        return self.setup.base_url
+
+    def url(self, path: str) -> str:
+        return self.setup.base_url.rstrip("/") + path
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": self.registration().get_jwks()}
+
+    def registration(self, client_id: str | None = None) -> Registration:
+        tool = self.setup.tool_base_url.rstrip("/")
+        return (Registration()
+                .set_iss(self.issuer)
+                .set_client_id(client_id or self.setup.client_id)
+                .set_deployment_id(self.setup.deployment_id)
+                .set_oidc_login_url(tool + "/lti/login")
+                .set_launch_url(tool + "/lti/launch")
+                .set_deeplink_launch_url(tool + "/lti/launch")
+                .set_tool_key_set_url(tool + "/lti/jwks")
+                .set_platform_public_key(self.public_pem)
+                .set_platform_private_key(self.private_pem))
+
+    def config(self, client_id: str | None = None) -> PlatformConf:
+        return PlatformConf(registration=self.registration(client_id))
+
+    # --- starting a launch -------------------------------------------------------------------------
+    def login_url(self, user_id: str, link_id: str | None = None, deep_link: bool = False,
+                  client_id: str | None = None) -> str:
+        """The OIDC login initiation URL the LMS frame opens, shaped like Moodle or Canvas send it."""
+        hint = json.dumps({"link": link_id, "dl": deep_link, "course": self.setup.course_id})
+        login = _Login(_NoRequest(), self.config(client_id))
+        login.set_lti_message_hint(hint=hint)
+        url = login.prepare_preflight_url(user_id)
+        if self.setup.flavour == "canvas":
+            parts = urlsplit(url)
+            params = dict(parse_qsl(parts.query))
+            params["deployment_id"] = params.pop("lti_deployment_id", self.setup.deployment_id)
+            params["lti_storage_target"] = STORAGE_FRAME
+            url = urlunsplit(parts._replace(query=urlencode(params)))
+        return url
+
+    def add_link(self, title: str, custom: dict[str, str] | None = None,
+                 line_item: dict[str, Any] | None = None) -> DevLink:
+        with self.lock:
+            link = DevLink("rl-" + secrets.token_hex(6), title, self.setup.course_id, custom or {}, line_item)
+            self.links[link.id] = link
+            if line_item is not None:
+                item_id = "li-" + secrets.token_hex(6)
+                self.line_items[item_id] = {**line_item, "id": self.url(f"/ags/lineitems/{item_id}"),
+                                            "resourceLinkId": link.id}
+                link.line_item = self.line_items[item_id]
+            return link
+
+    # --- the authorization endpoint ----------------------------------------------------------------
+    def authorize(self, params: dict[str, str]) -> dict[str, str]:
+        """Answer the tool's OIDC auth request: the form fields to POST to its redirect_uri."""
+        errors = self._check_auth_request(params)
+        if errors:
+            raise PlatformRefusal("; ".join(errors))
+        client_id = params["client_id"]
+        user = self.users[params["login_hint"]]
+        hint = json.loads(params.get("lti_message_hint") or "{}")
+        launch = _Launch(_PreflightRequest(params), self.config(client_id))
+        launch.subject = (self, user, hint)
+        data = launch.lti_launch()
+        fields = {"id_token": data["id_token"], "state": data["state"]}
+        if self.setup.flavour == "canvas":
+            fields["lti_storage_target"] = STORAGE_FRAME
+        return fields
+
+    def _check_auth_request(self, params: dict[str, str]) -> list[str]:
+        errors = []
+        expected = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none"}
+        for name, value in expected.items():
+            if params.get(name) != value:
+                errors.append(f"{name} must be {value!r}")
+        client_id = params.get("client_id", "")
+        if client_id != self.setup.client_id and client_id not in self.registrations:
+            errors.append("unknown client_id")
+        if params.get("redirect_uri") != self.setup.tool_base_url.rstrip("/") + "/lti/launch":
+            errors.append("redirect_uri is not the registered launch URL")
+        if params.get("login_hint") not in self.users:
+            errors.append("login_hint names no user")
+        if not params.get("nonce") or not params.get("state"):
+            errors.append("nonce and state are required")
+        return errors
+
+    # --- deep linking -------------------------------------------------------------------------------
+    def accept_deep_link(self, jwt_value: str) -> list[dict[str, Any]]:
+        """Validate the tool's Deep Linking response with lti1p3platform; create the links it asks for."""
+        conf = self.config()
+        conf.get_registration()
+        items = conf.validate_deeplinking_resp({"JWT": jwt_value})
+        body = conf.tool_validate_and_decode(jwt_value)
+        if body.get("aud") not in (self.issuer, [self.issuer]):
+            raise PlatformRefusal("deep linking response aud is not this platform")
+        if body.get("iss") != self.setup.client_id:
+            raise PlatformRefusal("deep linking response iss is not the tool's client_id")
+        if body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id") != self.setup.deployment_id:
+            raise PlatformRefusal("deep linking response names another deployment")
+        for item in items:
+            self.add_link(item.get("title") or "Untitled", item.get("custom"), item.get("lineItem"))
+        with self.lock:
+            self.deep_link_results.append(items)
+        return items
+
+    # --- dynamic registration ---------------------------------------------------------------------
+    def openid_configuration(self) -> dict[str, Any]:
+        flavour = self.setup.flavour
+        config: dict[str, Any] = {
+            "issuer": self.issuer,
+            "authorization_endpoint": self.url("/auth"),
+            "token_endpoint": self.url("/token"),
+            "jwks_uri": self.url("/jwks"),
+            "registration_endpoint": self.url("/register"),
+            "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+                                 "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                                 "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+                                 "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"],
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public", "pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "claims_supported": ["sub", "iss", "name", "given_name", "family_name", "email"],
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "moodle" if flavour == "moodle" else "canvas",
+                "version": "4.5.1 (Build: 20241209)" if flavour == "moodle" else "cloud",
+                "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}],
+            },
+        }
+        if flavour == "canvas":
+            config["authorization_server"] = self.url("/token")
+            config["https://purl.imsglobal.org/spec/lti-platform-configuration"]["variables"] = ["Canvas.course.id"]
+        return config
+
+    def new_registration_token(self) -> str:
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self.registration_tokens.add(token)
+        return token
+
+    def register_tool(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            if token not in self.registration_tokens:
+                raise PlatformRefusal("invalid registration token", 401)
+            self.registration_tokens.discard(token)
+        for name in ("initiate_login_uri", "redirect_uris", "jwks_uri", "client_name"):
+            if not body.get(name):
+                raise PlatformRefusal(f"registration lacks {name}", 400)
+        tool_conf = body.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {}
+        if urlsplit(body["initiate_login_uri"]).netloc != tool_conf.get("domain"):
+            raise PlatformRefusal("domain does not match the tool's URLs", 400)
+        client_id = "dr-" + secrets.token_hex(6)
+        with self.lock:
+            self.registrations[client_id] = body
+        answer = {**body, "client_id": client_id, "scope": body.get("scope", "")}
+        answer_conf = dict(tool_conf)
+        if self.setup.flavour == "moodle":
+            answer_conf["deployment_id"] = self.setup.deployment_id
+        answer["https://purl.imsglobal.org/spec/lti-tool-configuration"] = answer_conf
+        return answer
+
+
+class PlatformRefusal(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PlatformConf(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kwargs: Any) -> None:
+        self._registration = kwargs["registration"]
+
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
+        assert self._registration is not None
+        return self._registration
+
+
+class _NoRequest(Request):
+    def build_metadata(self, request: Any) -> TRequest:
+        return {"method": "GET", "form_data": {}, "get_data": {}, "headers": {}, "content_type": None, "path": "/",
+                "json": None}
+
+    def __init__(self) -> None:
+        self.request = self.build_metadata(None)
+
+
+class _PreflightRequest(_NoRequest):
+    def __init__(self, params: dict[str, str]) -> None:
+        super().__init__()
+        self.request["get_data"] = dict(params)
+
+
+class _Login(OIDCLoginAbstract):
+    def set_lti_message_hint(self, **kwargs: Any) -> None:
+        self._lti_message_hint = kwargs["hint"]
+
+    def get_redirect(self, url: str) -> str:
+        return url
+
+
+class _Launch(LTIAdvantageMessageLaunchAbstract):
+    """lti1p3platform's launch, with the claims a Moodle 4.5 or hosted Canvas launch carries."""
+
+    subject: tuple[DevPlatform, DevUser, dict[str, Any]]
+
+    def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
+        platform, user, hint = self.subject
+        setup = platform.setup
+        roles = list(ROLE_URIS.get(user.role, []))
+        if setup.flavour == "canvas":
+            roles += CANVAS_EXTRA_ROLES.get(user.role, [])
+        self.set_user_data(user.id, roles, user.name, user.email)
+        assert self.lti_claim_user_data is not None
+        self.lti_claim_user_data.update(given_name=user.given_name, family_name=user.family_name)
+        self.set_launch_context_claim(setup.course_id, [LIS + "course#CourseOffering"], setup.course_title,
+                                      setup.course_id)
+        self.set_launch_presentation_claim("iframe", platform.url("/"))
+        family = "moodle" if setup.flavour == "moodle" else "canvas"
+        platform_claim = {"guid": platform.url("/"), "name": f"Demo {family.capitalize()}",
+                          "version": "4.5.1" if family == "moodle" else "cloud", "product_family_code": family}
+        extra: dict[str, Any] = {"https://purl.imsglobal.org/spec/lti/claim/tool_platform": platform_claim}
+        self.set_nrps(platform.url(f"/nrps/{setup.course_id}/memberships"))
+        if hint.get("dl"):
+            self.set_dl(platform.url("/deep_link_return"), title="Add content", accept_types={"ltiResourceLink"},
+                        extra_data={"session": secrets.token_hex(4)})
+            self.set_ags(platform.url(f"/ags/{setup.course_id}/lineitems"))
+        else:
+            link = platform.links.get(hint.get("link") or "") or DevLink("rl-course-nav", "Micro-credentials",
+                                                                       setup.course_id)
+            self.set_resource_link_claim(link.id, title=link.title)
+            if link.custom:
+                self.set_custom_parameters_claim(link.custom)
+            line_item_url = link.line_item["id"] if link.line_item else None
+            self.set_ags(platform.url(f"/ags/{setup.course_id}/lineitems"), line_item_url)
+        self.set_extra_claims(extra)
+        self.set_extra_claims(platform.extra_claims)
+        self._drop = set(platform.drop_claims)
+        self.set_id_token_expiration(300)
+
+    def get_launch_message(self, include_extra_claims: bool = True) -> dict[str, Any]:
+        message = super().get_launch_message(include_extra_claims)
+        for claim in getattr(self, "_drop", set()):
+            message.pop(claim, None)
+        return message
+
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> Any:
+        return launch_data

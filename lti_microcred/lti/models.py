@@ -1,0 +1,172 @@
+"""Tables of the LTI layer: who may launch us (platforms, deployments), our keys, and what launches tell us.
+
+Tenancy: platform (issuer + client_id) -> deployment -> context (course) -> resource link. Users belong to a
+platform. Every identifier from the LMS is stored next to the row it is scoped by, so a course id of one
+platform can never be confused with the same id from another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, TimestampMixin, UTCDateTime, utcnow
+
+URL = String(2048)
+LTI_ID = String(255)
+
+
+class Platform(TimestampMixin, Base):
+    """One registration of the tool in an LMS: an issuer and the client_id it gave us."""
+
+    __tablename__ = "platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(LTI_ID)
+    client_id: Mapped[str] = mapped_column(LTI_ID)
+    auth_login_url: Mapped[str] = mapped_column(URL)
+    auth_token_url: Mapped[str] = mapped_column(URL)
+    auth_audience: Mapped[str | None] = mapped_column(URL)
+    key_set_url: Mapped[str | None] = mapped_column(URL)
+    key_set_json: Mapped[str | None] = mapped_column(Text)
+    # active | pending (registered, waiting for an admin) | disabled
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # What an unseen deployment id of this client gets: "hold" (admin activates) or "accept".
+    deployment_policy: Mapped[str] = mapped_column(String(8), default="hold")
+    product_family_code: Mapped[str | None] = mapped_column(String(64))
+    # manual | dynamic | demo
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    granted_scopes: Mapped[str] = mapped_column(Text, default="")
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Deployment(Base):
+    """A deployment id the platform sends in launches; held ones wait for an admin."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("platform_id", "lti_deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    lti_deployment_id: Mapped[str] = mapped_column(LTI_ID)
+    # active | held | disabled
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    first_seen_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class ToolKey(Base):
+    """One RSA key pair of the tool; the private half is stored encrypted, never in clear."""
+
+    __tablename__ = "tool_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    # next (published, not yet signing) | current (signing) | retired (published until it lapses)
+    status: Mapped[str] = mapped_column(String(16))
+    public_jwk: Mapped[str] = mapped_column(Text)
+    private_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    retired_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    sub: Mapped[str] = mapped_column(LTI_ID)
+    name: Mapped[str | None] = mapped_column(String(255))
+    given_name: Mapped[str | None] = mapped_column(String(255))
+    family_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+
+    @property
+    def display_name(self) -> str:
+        full = " ".join(p for p in (self.given_name, self.family_name) if p)
+        return self.name or full or self.email or f"User {self.sub}"
+
+
+class Context(TimestampMixin, Base):
+    """A course (or other context) of one deployment."""
+
+    __tablename__ = "contexts"
+    __table_args__ = (UniqueConstraint("deployment_id", "lti_context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    lti_context_id: Mapped[str] = mapped_column(LTI_ID)
+    title: Mapped[str | None] = mapped_column(String(255))
+    label: Mapped[str | None] = mapped_column(String(255))
+
+
+class ResourceLink(TimestampMixin, Base):
+    """A placement of the tool in a course; custom parameters say which module it shows."""
+
+    __tablename__ = "resource_links"
+    __table_args__ = (UniqueConstraint("deployment_id", "lti_resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    lti_resource_link_id: Mapped[str] = mapped_column(LTI_ID)
+    title: Mapped[str | None] = mapped_column(String(255))
+    module_key: Mapped[str | None] = mapped_column(String(64))
+    lineitem_url: Mapped[str | None] = mapped_column(URL)
+    lineitems_url: Mapped[str | None] = mapped_column(URL)
+
+
+class Membership(TimestampMixin, Base):
+    """A user's role in a context, as the latest launch stated it."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("context_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    lti_roles: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class LaunchSession(Base):
+    """The tool's own session after a launch, carried as a token in the URL (no third-party cookie).
+
+    Its unique nonce is also the replay guard: an id_token's nonce is accepted once.
+    """
+
+    __tablename__ = "launch_sessions"
+    __table_args__ = (Index("ix_launch_sessions_expires_dt", "expires_dt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(128), unique=True)
+    id_token_hash: Mapped[str] = mapped_column(String(64))
+    state_hash: Mapped[str] = mapped_column(String(64))
+    # pending (waiting for platform-storage confirmation) | active
+    status: Mapped[str] = mapped_column(String(16))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    resource_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    message_type: Mapped[str] = mapped_column(String(40))
+    claims_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,246 @@
+"""LTI Dynamic Registration (https://www.imsglobal.org/spec/lti-dr/v1p0) for Moodle and Canvas.
+
+The registration URL is public, so a registration made without a valid invite (created with
+`microcred platform invite`) is stored as *pending* and launches are refused until an admin activates it.
+The platform's configuration URL is fetched by the server: in production only public https hosts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pylti1p3.dynamic_registration import DynamicRegistration
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..db import utcnow
+from ..outbound import OutboundError
+from ..services import Services
+from ..signing import BadToken
+from . import claims as c
+from .errors import LaunchError, MissingParameter
+from .models import Deployment, Platform
+from .scopes import TOOL_SCOPES
+
+INVITE_PURPOSE = "registration-invite"
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+CANVAS_PRIVACY = "https://canvas.instructure.com/lti/privacy_level"
+
+
+class RegistrationError(LaunchError):
+    code, status, title = "registration_failed", 400, "The registration could not be completed"
+    hint = ("Start the registration again from the LMS. If it fails again, register the tool manually "
+            "(see the tool's README) and send the reason code to its administrator.")
+
+
+@dataclass(frozen=True)
+class RegistrationParams:
+    openid_configuration: str
+    registration_token: str | None
+    invite: str
+
+    @classmethod
+    def from_request(cls, values: Mapping[str, str], invite: str) -> RegistrationParams:
+        url = values.get("openid_configuration", "")
+        if not url or len(url) > 2048:
+            raise MissingParameter("this page must be opened by the LMS with an openid_configuration URL")
+        token = values.get("registration_token") or None
+        return cls(url, token[:4096] if token else None, invite or values.get("invite", ""))
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.registration_token:
+            headers["Authorization"] = f"Bearer {self.registration_token}"
+        return headers
+
+
+@dataclass(frozen=True)
+class PlatformConfiguration:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    registration_endpoint: str
+    authorization_server: str | None
+    product_family_code: str | None
+    version: str | None
+    messages_supported: list[str] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        product = (self.product_family_code or "LMS").capitalize()
+        return f"{product} at {urlsplit(self.issuer).netloc}"
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    platform_id: int
+    client_id: str
+    deployment_id: str | None
+    status: str
+    granted_scopes: list[str]
+    missing_scopes: list[str]
+
+
+def check_fetchable(url: str, allow_private: bool) -> None:
+    """Refuse URLs that would make the server call itself or an internal network (SSRF)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ({"http", "https"} if allow_private else {"https"}) or not parts.hostname:
+        raise RegistrationError(f"the configuration URL {url!r} must be an absolute https URL")
+    if allow_private:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except OSError as exc:
+        raise RegistrationError(f"cannot resolve {parts.hostname}: {exc}") from exc
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not ip.is_global:
+            raise RegistrationError(f"{parts.hostname} resolves to a non-public address ({ip})")
+
+
+def fetch_platform_configuration(s: Services, params: RegistrationParams) -> PlatformConfiguration:
+    check_fetchable(params.openid_configuration, allow_private=not s.settings.is_production)
+    try:
+        doc = s.http.get_json(params.openid_configuration, headers=params.headers())
+    except OutboundError as exc:
+        raise RegistrationError(f"could not read the LMS configuration: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RegistrationError("the LMS configuration is not a JSON object")
+    missing = [k for k in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
+                           "registration_endpoint") if not isinstance(doc.get(k), str) or not doc.get(k)]
+    if missing:
+        raise RegistrationError(f"the LMS configuration lacks {', '.join(missing)}")
+    if urlsplit(doc["issuer"]).netloc != urlsplit(params.openid_configuration).netloc:
+        raise RegistrationError(f"issuer {doc['issuer']!r} is not on the host the configuration came from")
+    lti = doc.get(PLATFORM_CONFIGURATION) if isinstance(doc.get(PLATFORM_CONFIGURATION), dict) else {}
+    messages = [m.get("type") for m in lti.get("messages_supported", []) if isinstance(m, dict)]
+    return PlatformConfiguration(
+        issuer=doc["issuer"], authorization_endpoint=doc["authorization_endpoint"],
+        token_endpoint=doc["token_endpoint"], jwks_uri=doc["jwks_uri"],
+        registration_endpoint=doc["registration_endpoint"],
+        authorization_server=doc.get("authorization_server") if isinstance(doc.get("authorization_server"), str) else None,
+        product_family_code=str(lti.get("product_family_code") or "") or None,
+        version=str(lti.get("version") or "") or None, messages_supported=[m for m in messages if m],
+    )
+
+
+class ToolRegistrationRequest(DynamicRegistration):
+    """pylti1p3 shapes the registration body; we supply our URLs, scopes and messages."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client_name = settings.tool_name
+        self.description = "Assessed, stackable micro-credentials with verifiable Open Badges 3.0 credentials."
+
+    def get_initiate_login_uri(self) -> str:
+        return self.settings.url("/lti/login")
+
+    def get_jwks_uri(self) -> str:
+        return self.settings.url("/lti/jwks")
+
+    def get_redirect_uris(self) -> list[str]:
+        return [self.settings.url("/lti/launch")]
+
+    def get_target_link_uri(self) -> str:
+        return self.settings.url("/lti/launch")
+
+    def get_scopes(self) -> list[str]:
+        return list(TOOL_SCOPES)
+
+    def get_domain(self) -> str:
+        return self.settings.base_host
+
+    def get_logo_uri(self) -> str:
+        return self.settings.url("/static/icon.svg")
+
+    def get_claims(self) -> list[str]:
+        return ["iss", "sub", "name", "given_name", "family_name", "email"]
+
+    def get_messages(self) -> list[dict[str, Any]]:
+        launch, label = self.get_target_link_uri(), self.settings.tool_name
+        return [
+            {"type": c.DEEP_LINKING_REQUEST, "target_link_uri": launch, "label": label,
+             "placements": ["link_selection", "assignment_selection"]},
+            {"type": c.RESOURCE_LINK_REQUEST, "target_link_uri": launch, "label": label,
+             "placements": ["course_navigation"]},
+        ]
+
+    def lti_registration_data(self) -> dict[str, Any]:
+        data = super().lti_registration_data()
+        data[TOOL_CONFIGURATION][CANVAS_PRIVACY] = "public"
+        return data
+
+
+def register_tool(s: Services, session: Session, params: RegistrationParams,
+                  config: PlatformConfiguration) -> RegistrationOutcome:
+    """POST our registration to the platform and store what it answers, pending unless invited."""
+    body = ToolRegistrationRequest(s.settings).lti_registration_data()
+    try:
+        response = s.http.request("POST", config.registration_endpoint, json=body, headers=params.headers())
+        answer = s.http.json_of(response, config.registration_endpoint)
+    except OutboundError as exc:
+        raise RegistrationError(f"the LMS refused the registration: {exc}") from exc
+    if not isinstance(answer, dict) or not answer.get("client_id"):
+        raise RegistrationError("the LMS answered the registration without a client_id")
+    client_id = str(answer["client_id"])
+    tool_conf = answer.get(TOOL_CONFIGURATION) if isinstance(answer.get(TOOL_CONFIGURATION), dict) else {}
+    deployment_id = str(tool_conf["deployment_id"]) if tool_conf.get("deployment_id") else None
+    status = "active" if _invite_is_valid(s, params.invite) else "pending"
+    granted = str(answer.get("scope", "")).split()
+    platform = _store_platform(session, config, client_id, status, granted)
+    if deployment_id:
+        _store_deployment(session, platform, deployment_id)
+    return RegistrationOutcome(platform.id, client_id, deployment_id, platform.status, granted,
+                               [sc for sc in TOOL_SCOPES if granted and sc not in granted])
+
+
+def _invite_is_valid(s: Services, invite: str) -> bool:
+    if not invite:
+        return False
+    try:
+        s.signer.loads(INVITE_PURPOSE, invite, s.settings.dynamic_registration_invite_hours * 3600)
+    except BadToken:
+        return False
+    return True
+
+
+def make_invite(s: Services) -> str:
+    return s.signer.dumps(INVITE_PURPOSE, {})
+
+
+def _store_platform(session: Session, config: PlatformConfiguration, client_id: str, status: str,
+                    granted: list[str]) -> Platform:
+    platform = session.scalars(
+        select(Platform).where(Platform.issuer == config.issuer, Platform.client_id == client_id)
+    ).one_or_none()
+    if platform is None:
+        platform = Platform(issuer=config.issuer, client_id=client_id, status=status, source="dynamic")
+        session.add(platform)
+    elif status == "active":
+        platform.status = "active"
+    platform.name = config.display_name[:200]
+    platform.auth_login_url = config.authorization_endpoint
+    platform.auth_token_url = config.token_endpoint
+    platform.auth_audience = config.authorization_server
+    platform.key_set_url = config.jwks_uri
+    platform.product_family_code = config.product_family_code
+    platform.granted_scopes = " ".join(granted)
+    session.flush()
+    return platform
+
+
+def _store_deployment(session: Session, platform: Platform, deployment_id: str) -> None:
+    exists = session.scalars(select(Deployment).where(
+        Deployment.platform_id == platform.id, Deployment.lti_deployment_id == deployment_id)).one_or_none()
+    if exists is None:
+        session.add(Deployment(platform_id=platform.id, lti_deployment_id=deployment_id, status="active",
+                               activated_dt=utcnow()))
+        session.flush()

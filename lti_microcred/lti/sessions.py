@@ -1,0 +1,133 @@
+"""The tool's own session after a launch: a random token carried in the URL, looked up by its hash.
+
+No third-party cookie is involved, so the session survives inside an LMS iframe in any browser.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from ..signing import Signer
+from .errors import SessionExpired, StateMismatch
+from .models import Context, Deployment, LaunchSession, Platform, ResourceLink, User
+from .persistence import state_hash, token_hash
+from .roles import ROLE_LABELS, STAFF_ROLES
+
+CSRF_PURPOSE = "csrf"
+MAX_TOKEN_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class ToolSession:
+    """Who launched, from where, as what: everything a view needs to authorise and scope a request."""
+
+    id: int
+    token: str
+    role: str
+    message_type: str
+    platform_id: int
+    platform_name: str
+    issuer: str
+    deployment_id: int
+    lti_deployment_id: str
+    user_id: int
+    user_sub: str
+    user_name: str
+    user_email: str | None
+    context_id: int | None
+    context_title: str | None
+    context_label: str | None
+    resource_link_id: int | None
+    resource_link_title: str | None
+    module_key: str | None
+    claims: dict[str, Any]
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+_SESSION_QUERY = (
+    select(
+        LaunchSession.id, LaunchSession.role, LaunchSession.message_type, LaunchSession.claims_json,
+        LaunchSession.platform_id, Platform.name.label("platform_name"), Platform.issuer,
+        LaunchSession.deployment_id, Deployment.lti_deployment_id,
+        LaunchSession.user_id, User.sub, User.name, User.given_name, User.family_name, User.email,
+        LaunchSession.context_id, Context.title.label("context_title"), Context.label.label("context_label"),
+        LaunchSession.resource_link_id, ResourceLink.title.label("link_title"), ResourceLink.module_key,
+    )
+    .join(Platform, Platform.id == LaunchSession.platform_id)
+    .join(Deployment, Deployment.id == LaunchSession.deployment_id)
+    .join(User, User.id == LaunchSession.user_id)
+    .outerjoin(Context, Context.id == LaunchSession.context_id)
+    .outerjoin(ResourceLink, ResourceLink.id == LaunchSession.resource_link_id)
+)
+
+
+def load_session(db: Session, token: str) -> ToolSession:
+    """The active, unexpired session for token; SessionExpired otherwise."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise SessionExpired("no session token")
+    row = db.execute(
+        _SESSION_QUERY.where(
+            LaunchSession.token_hash == token_hash(token),
+            LaunchSession.status == "active",
+            LaunchSession.expires_dt > utcnow(),
+            Platform.status == "active",
+            Deployment.status == "active",
+        )
+    ).one_or_none()
+    if row is None:
+        raise SessionExpired("the session token is unknown, expired, or its registration was disabled")
+    full = " ".join(p for p in (row.given_name, row.family_name) if p)
+    return ToolSession(
+        id=row.id, token=token, role=row.role, message_type=row.message_type,
+        platform_id=row.platform_id, platform_name=row.platform_name, issuer=row.issuer,
+        deployment_id=row.deployment_id, lti_deployment_id=row.lti_deployment_id,
+        user_id=row.user_id, user_sub=row.sub, user_name=row.name or full or row.email or f"User {row.sub}",
+        user_email=row.email, context_id=row.context_id, context_title=row.context_title,
+        context_label=row.context_label, resource_link_id=row.resource_link_id,
+        resource_link_title=row.link_title, module_key=row.module_key, claims=json.loads(row.claims_json),
+    )
+
+
+def confirm_pending(db: Session, token: str, stored_state: str, pending_ttl_seconds: int) -> None:
+    """Activate a launch whose state the platform's storage gave back; refuses anything else."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise SessionExpired("no session token")
+    row = db.execute(
+        select(LaunchSession.id, LaunchSession.state_hash, LaunchSession.created_dt)
+        .where(LaunchSession.token_hash == token_hash(token), LaunchSession.status == "pending")
+    ).one_or_none()
+    if row is None:
+        raise SessionExpired("no launch is waiting for confirmation with this token")
+    if (utcnow() - row.created_dt).total_seconds() > pending_ttl_seconds:
+        raise SessionExpired("the launch waited too long for the browser's confirmation")
+    if not stored_state or not hmac.compare_digest(state_hash(stored_state), row.state_hash):
+        raise StateMismatch("the state kept by the LMS in this browser is not this launch's state")
+    db.execute(update(LaunchSession).where(LaunchSession.id == row.id).values(status="active"))
+
+
+def csrf_token(signer: Signer, session_token: str) -> str:
+    return signer.mac(CSRF_PURPOSE, token_hash(session_token), 24)
+
+
+def check_csrf(signer: Signer, session_token: str, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(str(submitted), csrf_token(signer, session_token))
+
+
+def purge_expired(db: Session) -> int:
+    """Delete ended sessions; their nonces are past the iat window, so replay protection is intact."""
+    result = db.execute(delete(LaunchSession).where(LaunchSession.expires_dt < utcnow()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,75 @@
+"""The long-lived objects of one process (engine, caches, keys), built once from settings.
+
+The web app, the CLI and workers share this assembly, so each of them sees the same registry, key ring
+and HTTP client configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings
+from .crypto_box import SecretBox
+from .db import make_engine, make_sessionmaker
+from .lti.keys import ToolKeyRing
+from .lti.launch import LaunchPolicy
+from .lti.platform_keys import PlatformKeyCache
+from .lti.registry import Registry
+from .outbound import OutboundHTTP
+from .signing import Signer
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        return cls(settings, make_engine(settings.resolved_database_url))
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_sessionmaker(self.engine)
+
+    @cached_property
+    def signer(self) -> Signer:
+        return Signer(self.settings.resolved_secret_key)
+
+    @cached_property
+    def box(self) -> SecretBox:
+        return SecretBox(self.settings.key_encryption_key or self.settings.resolved_secret_key)
+
+    @cached_property
+    def http(self) -> OutboundHTTP:
+        s = self.settings
+        return OutboundHTTP(s.base_url, s.http_connect_timeout, s.http_read_timeout)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.sessions, self.settings.registry_cache_seconds)
+
+    @cached_property
+    def platform_keys(self) -> PlatformKeyCache:
+        s = self.settings
+        return PlatformKeyCache(self.http, s.jwks_cache_seconds, s.jwks_min_refetch_seconds)
+
+    @cached_property
+    def tool_keys(self) -> ToolKeyRing:
+        return ToolKeyRing(self.sessions, self.box, self.settings.retired_key_publish_seconds,
+                           refresh_seconds=min(10.0, self.settings.registry_cache_seconds))
+
+    @cached_property
+    def launch_policy(self) -> LaunchPolicy:
+        s = self.settings
+        return LaunchPolicy(s.base_url, s.iat_max_age_seconds, s.clock_skew_seconds, s.state_ttl_seconds)
+
+    def reset_caches(self) -> None:
+        """Forget every per-process cache (after an admin change made in this process)."""
+        self.registry.invalidate()
+        self.platform_keys.clear()
+        self.tool_keys.invalidate()

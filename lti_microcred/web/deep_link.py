@@ -1,0 +1,65 @@
+"""Deep Linking picker: the instructor chooses (or creates) modules to place in the course."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from ..competencies.operations import DomainError, create_module, module_by_key, modules_of_context
+from ..lti.deep_linking import PlacedItem, build_response, settings_of
+from ..lti.errors import InvalidClaim
+from ..lti.persistence import MODULE_PARAM
+from ..lti.roles import ADMIN, INSTRUCTOR
+from ..requestctx import db, services
+from .guards import current_session, requires_role, session_blueprint
+
+bp = session_blueprint("deep_link", __name__, "/deep-link")
+MAX_ITEMS = 50
+
+
+@bp.route("/", methods=["GET"])
+@requires_role(INSTRUCTOR, ADMIN)
+def picker() -> str:
+    s = current_session()
+    settings_of(s.claims)
+    modules = modules_of_context(db(), s.context_id) if s.context_id else []
+    return render_template("deep_link/picker.html", s=s, modules=modules, error=None, form={})
+
+
+@bp.route("/", methods=["POST"])
+@requires_role(INSTRUCTOR, ADMIN)
+def place() -> tuple[str, int] | str:
+    s = current_session()
+    dl_settings = settings_of(s.claims)
+    if s.context_id is None:
+        raise InvalidClaim("Deep Linking outside a course: the LMS sent no context claim")
+    session = db()
+    try:
+        modules = [m for key in request.form.getlist("module")[:MAX_ITEMS]
+                   if (m := module_by_key(session, s.context_id, key)) is not None]
+        title = request.form.get("new_title", "").strip()
+        if title:
+            modules.append(create_module(session, s.context_id, title, _points(request.form.get("new_points"))))
+        if not modules:
+            raise DomainError("Choose at least one module, or give a title for a new one.")
+        if len(modules) > 1 and dl_settings.get("accept_multiple") in (False, "false"):
+            raise DomainError("This LMS accepts one item at a time: choose a single module.")
+    except DomainError as exc:
+        session.rollback()
+        form = {"new_title": title, "new_points": request.form.get("new_points", "")}
+        return render_template("deep_link/picker.html", s=s, modules=modules_of_context(session, s.context_id),
+                               error=str(exc), form=form), 422
+    launch_url = services().settings.url("/lti/launch")
+    items = [PlacedItem(title=m.title, url=launch_url, custom={MODULE_PARAM: m.key}, score_maximum=m.score_maximum,
+                        resource_id=m.key, tag="microcred-module") for m in modules]
+    platform = services().registry.platform(s.platform_id)
+    assert platform is not None
+    response = build_response(platform, s.lti_deployment_id, s.claims, items, services().tool_keys.signing_key())
+    session.commit()
+    return render_template("deep_link/return.html", response=response, count=len(items))
+
+
+def _points(raw: str | None) -> float:
+    try:
+        return float(raw) if raw else 100.0
+    except ValueError as exc:
+        raise DomainError("Maximum points must be a number.") from exc

@@ -1,0 +1,23 @@
+"""Where a launch lands: the page for the launcher's role (learner or staff)."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from ..competencies.operations import module_by_key
+from ..lti import claims as c
+from ..requestctx import db
+from .guards import current_session, session_blueprint
+
+bp = session_blueprint("session", __name__)
+
+
+@bp.route("/")
+def entry() -> Response | str:
+    s = current_session()
+    if s.message_type == c.DEEP_LINKING_REQUEST:
+        return redirect(url_for("deep_link.picker"))
+    module = module_by_key(db(), s.context_id, s.module_key) if s.context_id and s.module_key else None
+    template = "home/staff.html" if s.is_staff else "home/learner.html"
+    return render_template(template, s=s, module=module)

@@ -1,0 +1,41 @@
+"""Pages anyone may open: the tool's front page (URLs for LMS admins), health, the JWKS alias."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+from sqlalchemy import text
+
+from ..lti.canvas_config import canvas_config
+from ..requestctx import db, services
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index() -> str:
+    settings = services().settings
+    urls = {
+        "Registration URL (LTI Dynamic Registration)": settings.url("/lti/register"),
+        "Login initiation URL": settings.url("/lti/login"),
+        "Launch / redirection URL": settings.url("/lti/launch"),
+        "Public keyset URL (JWKS)": settings.url("/lti/jwks"),
+        "Canvas developer-key JSON": settings.url("/lti/config.json"),
+    }
+    return render_template("public/index.html", urls=urls, settings=settings,
+                           canvas=canvas_config(settings.base_url, settings.tool_name))
+
+
+@bp.route("/health")
+def health() -> tuple[Response, int]:
+    try:
+        db().execute(text("SELECT 1"))
+        return jsonify(status="ok", database="ok"), 200
+    except Exception as exc:  # noqa: BLE001 - health must answer, whatever broke
+        return jsonify(status="error", database=exc.__class__.__name__), 503
+
+
+@bp.route("/.well-known/jwks.json")
+def well_known_jwks() -> Response:
+    response = jsonify(services().tool_keys.jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
