@@ -56,7 +56,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -74,15 +74,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
-    # BEGIN IMMEDIATE takes the write lock up front and honours busy_timeout instead.
-    # Read-only work can ask for a plain BEGIN with execution option sqlite_begin="DEFERRED".
-    conn.exec_driver_sql("BEGIN " + conn.get_execution_options().get("sqlite_begin", "IMMEDIATE"))
+def _sqlite_begin(conn: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when another
+    # writer committed in between; writers therefore BEGIN IMMEDIATE (take the lock up front and honour
+    # busy_timeout), while readers BEGIN DEFERRED and never block anyone in WAL mode.
+    conn.exec_driver_sql("BEGIN " + conn.get_execution_options().get("sqlite_begin", "DEFERRED"))
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, write: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or (write=True) for units of work that will write."""
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from .services import Services
@@ -13,9 +13,10 @@ def services() -> Services:
 
 
 def db() -> Session:
-    """The request's session; the view commits, teardown closes (and rolls back anything left)."""
+    """The request's session (a writer's for POST and the like); the view commits, teardown closes."""
     if "db" not in g:
-        g.db = services().sessions()
+        reads_only = request.method in ("GET", "HEAD", "OPTIONS")
+        g.db = (services().read_sessions if reads_only else services().sessions)()
     return g.db  # type: ignore[no-any-return]
 
 

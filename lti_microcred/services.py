@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,10 +31,18 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        if not settings.database_url:  # the embedded default lives in the instance folder
+            Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
         return cls(settings, make_engine(settings.resolved_database_url))
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        """Sessions for units of work that write (SQLite: BEGIN IMMEDIATE)."""
+        return make_sessionmaker(self.engine, write=True)
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions that only read: they never take SQLite's write lock."""
         return make_sessionmaker(self.engine)
 
     @cached_property
@@ -51,7 +60,7 @@ class Services:
 
     @cached_property
     def registry(self) -> Registry:
-        return Registry(self.sessions, self.settings.registry_cache_seconds)
+        return Registry(self.read_sessions, self.sessions, self.settings.registry_cache_seconds)
 
     @cached_property
     def platform_keys(self) -> PlatformKeyCache:
@@ -60,7 +69,7 @@ class Services:
 
     @cached_property
     def tool_keys(self) -> ToolKeyRing:
-        return ToolKeyRing(self.sessions, self.box, self.settings.retired_key_publish_seconds,
+        return ToolKeyRing(self.read_sessions, self.box, self.settings.retired_key_publish_seconds,
                            refresh_seconds=min(10.0, self.settings.registry_cache_seconds))
 
     @cached_property

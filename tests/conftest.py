@@ -90,6 +90,7 @@ def live_tool(app: Any, tool_port: int) -> Iterator[str]:
     server = start_in_thread(app, "127.0.0.1", tool_port)
     yield f"http://127.0.0.1:{tool_port}"
     server.shutdown()
+    server.server_close()
 
 
 def _start_lms(flavour: str, tool_url: str) -> tuple[DevPlatform, Any]:
@@ -107,6 +108,7 @@ def lms_servers(live_tool: str) -> Iterator[dict[str, DevPlatform]]:
     yield {flavour: platform for flavour, (platform, _) in started.items()}
     for _, server in started.values():
         server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -157,5 +159,5 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 def db_session(services: Services) -> Iterator[Any]:
-    with services.sessions() as session:
+    with services.read_sessions() as session:
         yield session

@@ -62,7 +62,12 @@ def create_platform_app(platform: DevPlatform) -> Flask:
 
     @app.route("/deep_link_return", methods=["POST"])
     def deep_link_return() -> str:
-        items = platform.accept_deep_link(request.form.get("JWT", ""))
+        try:
+            items = platform.accept_deep_link(request.form.get("JWT", ""))
+        except PlatformRefusal:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an LMS answers a bad response with 400, whatever broke
+            raise PlatformRefusal(f"invalid deep linking response: {exc.__class__.__name__}: {exc}") from exc
         return render_template("deep_link_done.html", p=platform, items=items)
 
     @app.route("/storage-frame")

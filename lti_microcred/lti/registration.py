@@ -193,9 +193,11 @@ def register_tool(s: Services, session: Session, params: RegistrationParams,
     client_id = str(answer["client_id"])
     tool_conf = answer.get(TOOL_CONFIGURATION) if isinstance(answer.get(TOOL_CONFIGURATION), dict) else {}
     deployment_id = str(tool_conf["deployment_id"]) if tool_conf.get("deployment_id") else None
-    status = "active" if _invite_is_valid(s, params.invite) else "pending"
+    invited = _invite_is_valid(s, params.invite)
     granted = str(answer.get("scope", "")).split()
-    platform = _store_platform(session, config, client_id, status, granted)
+    # An invited registration is trusted with its new deployments too; otherwise the default policy holds them.
+    policy = "accept" if invited else s.settings.default_deployment_policy
+    platform = _store_platform(session, config, client_id, "active" if invited else "pending", granted, policy)
     if deployment_id:
         _store_deployment(session, platform, deployment_id)
     return RegistrationOutcome(platform.id, client_id, deployment_id, platform.status, granted,
@@ -217,15 +219,16 @@ def make_invite(s: Services) -> str:
 
 
 def _store_platform(session: Session, config: PlatformConfiguration, client_id: str, status: str,
-                    granted: list[str]) -> Platform:
+                    granted: list[str], deployment_policy: str) -> Platform:
     platform = session.scalars(
         select(Platform).where(Platform.issuer == config.issuer, Platform.client_id == client_id)
     ).one_or_none()
     if platform is None:
-        platform = Platform(issuer=config.issuer, client_id=client_id, status=status, source="dynamic")
+        platform = Platform(issuer=config.issuer, client_id=client_id, status=status, source="dynamic",
+                            deployment_policy=deployment_policy)
         session.add(platform)
     elif status == "active":
-        platform.status = "active"
+        platform.status, platform.deployment_policy = "active", deployment_policy
     platform.name = config.display_name[:200]
     platform.auth_login_url = config.authorization_endpoint
     platform.auth_token_url = config.token_endpoint

@@ -83,8 +83,10 @@ class DeploymentInfo:
 class Registry(ToolConfAbstract[Any]):
     """Finds the registration a login or launch belongs to; records deployments it has not seen."""
 
-    def __init__(self, sessions: sessionmaker[Session], cache_seconds: float) -> None:
+    def __init__(self, sessions: sessionmaker[Session], write_sessions: sessionmaker[Session],
+                 cache_seconds: float) -> None:
         self._sessions = sessions
+        self._write_sessions = write_sessions
         self._cache_seconds = cache_seconds
         self._by_issuer: dict[str, tuple[float, list[PlatformInfo]]] = {}
         self._by_id: dict[int, tuple[float, PlatformInfo]] = {}
@@ -165,7 +167,7 @@ class Registry(ToolConfAbstract[Any]):
 
     def _load_or_record_deployment(self, platform: PlatformInfo, lti_deployment_id: str) -> DeploymentInfo:
         status = "active" if platform.deployment_policy == "accept" else "held"
-        with self._sessions() as session, session.begin():
+        with self._write_sessions() as session, session.begin():
             stmt = dialect_insert(session, Deployment.__table__).values(
                 platform_id=platform.id, lti_deployment_id=lti_deployment_id, status=status,
                 first_seen_dt=utcnow(), activated_dt=utcnow() if status == "active" else None,

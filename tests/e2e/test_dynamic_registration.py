@@ -1,0 +1,118 @@
+"""LTI Dynamic Registration against loopback LMSs shaped like Moodle's and Canvas's endpoints."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lti_microcred.db import transaction
+from lti_microcred.lti.admin import activate
+from lti_microcred.lti.models import Deployment, Platform
+from lti_microcred.lti.registration import make_invite
+from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
+
+
+def register(browser: Browser, lms: LmsHandle, invite: str = "", config_url: str | None = None) -> Any:
+    start = browser.http.get(lms.platform.url("/registration-start")).json()
+    path = "/lti/register" + (f"/{invite}" if invite else "")
+    params = {"openid_configuration": config_url or start["openid_configuration"],
+              "registration_token": start["registration_token"]}
+    confirm = browser.http.get(browser.tool_url + path, params=params)
+    if confirm.status_code != 200:
+        return confirm
+    assert "Register the tool" in confirm.text
+    return browser.http.post(browser.tool_url + path, data=form_fields(confirm.text))
+
+
+def new_client_id(lms: LmsHandle) -> str:
+    return list(lms.platform.registrations)[-1]
+
+
+def test_moodle_registration_is_pending_until_an_admin_activates_it(moodle: LmsHandle, browser: Browser,
+                                                                    services, db_session) -> None:
+    done = register(browser, moodle)
+    assert done.status_code == 200, reason_of(done)
+    assert 'data-status="pending"' in done.text
+    assert "org.imsglobal.lti.close" in browser.http.get(browser.tool_url + "/static/js/register-close.js").text
+    client_id = new_client_id(moodle)
+    body = moodle.platform.registrations[client_id]
+    tool_conf = body["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+    assert body["initiate_login_uri"] == browser.tool_url + "/lti/login"
+    assert body["redirect_uris"] == [browser.tool_url + "/lti/launch"]
+    assert body["jwks_uri"] == browser.tool_url + "/lti/jwks"
+    assert body["token_endpoint_auth_method"] == "private_key_jwt"
+    assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in body["scope"].split()
+    assert tool_conf["domain"] == browser.tool_url.removeprefix("http://")
+    assert {m["type"] for m in tool_conf["messages"]} == {"LtiDeepLinkingRequest", "LtiResourceLinkRequest"}
+
+    row = db_session.scalars(select(Platform).where(Platform.client_id == client_id)).one()
+    assert (row.status, row.source, row.product_family_code) == ("pending", "dynamic", "moodle")
+    assert row.auth_login_url == moodle.platform.url("/auth") and row.key_set_url == moodle.platform.url("/jwks")
+    deployment = db_session.scalars(select(Deployment).where(Deployment.platform_id == row.id)).one()
+    assert (deployment.lti_deployment_id, deployment.status) == ("1", "active")
+
+    login = browser.start_login(moodle.platform.login_url("learner-1", client_id=client_id))
+    assert (login.response.status_code, reason_of(login.response)) == (403, "platform_not_active")
+    with transaction(services.sessions) as session:
+        activate(session, row.id)
+    services.reset_caches()
+    page = browser.follow(browser.post_launch(*browser.authorize(
+        browser.start_login(moodle.platform.login_url("learner-1", client_id=client_id)))))
+    assert page.status_code == 200, reason_of(page)
+
+
+def test_canvas_registration_with_an_invite_is_active_at_once(canvas: LmsHandle, browser: Browser, services,
+                                                             db_session) -> None:
+    done = register(browser, canvas, invite=make_invite(services))
+    assert done.status_code == 200, reason_of(done)
+    assert 'data-status="active"' in done.text
+    client_id = new_client_id(canvas)
+    row = db_session.scalars(select(Platform).where(Platform.client_id == client_id)).one()
+    assert (row.status, row.product_family_code, row.deployment_policy) == ("active", "canvas", "accept")
+    assert row.auth_audience == canvas.platform.url("/token")
+    # Canvas gives no deployment id at registration: the first signed launch records it.
+    login = browser.start_login(canvas.platform.login_url("instructor-1", client_id=client_id))
+    page = browser.follow(browser.post_launch(*browser.authorize(login)))
+    assert page.status_code == 200, reason_of(page)
+
+
+def test_forged_invite_registers_as_pending(canvas: LmsHandle, browser: Browser, db_session) -> None:
+    done = register(browser, canvas, invite="eyJpYXQiOjF9.forged")
+    assert 'data-status="pending"' in done.text
+
+
+def test_issuer_on_another_host_than_the_configuration_is_refused(canvas: LmsHandle, browser: Browser) -> None:
+    config_url = canvas.platform.url("/.well-known/openid-configuration").replace("localhost", "127.0.0.1")
+    refused = register(browser, canvas, config_url=config_url)
+    assert (refused.status_code, reason_of(refused)) == (400, "registration_failed")
+    assert "not on the host" in refused.text
+
+
+def test_platform_refusing_the_token_is_reported(moodle: LmsHandle, browser: Browser) -> None:
+    start = browser.http.get(moodle.platform.url("/registration-start")).json()
+    params = {"openid_configuration": start["openid_configuration"], "registration_token": "not-issued"}
+    refused = browser.http.post(browser.tool_url + "/lti/register", data=params)
+    assert (refused.status_code, reason_of(refused)) == (400, "registration_failed")
+    assert re.search(r"HTTP 401", refused.text)
+
+
+def test_registration_page_needs_the_configuration_url(browser: Browser, live_tool: str) -> None:
+    response = browser.http.get(live_tool + "/lti/register")
+    assert (response.status_code, reason_of(response)) == (400, "missing_parameter")
+
+
+def test_unreachable_configuration_is_a_clear_error(browser: Browser, live_tool: str) -> None:
+    response = browser.http.get(live_tool + "/lti/register",
+                                params={"openid_configuration": "http://127.0.0.1:9/.well-known/openid-configuration"})
+    assert (response.status_code, reason_of(response)) == (400, "registration_failed")
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1/config", "https://127.0.0.1/config", "file:///etc/passwd"])
+def test_production_refuses_internal_configuration_urls(url: str) -> None:
+    from lti_microcred.lti.registration import RegistrationError, check_fetchable
+
+    with pytest.raises(RegistrationError):
+        check_fetchable(url, allow_private=False)

@@ -1,0 +1,99 @@
+"""The `microcred` command line, run as a real process on a fresh instance folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def microcred(tmp: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
+    full_env.update({"LTI_MICROCRED_INSTANCE_PATH": str(tmp / "instance"), **(env or {})})
+    return subprocess.run([sys.executable, "-m", "lti_microcred.cli", *args], cwd=tmp, env=full_env, text=True,
+                          capture_output=True, input=input, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    result = microcred(tmp, "init")
+    assert result.returncode == 0, result.stderr
+    assert "Login initiation URL" in result.stdout and "/lti/jwks" in result.stdout
+    return tmp
+
+
+def test_init_writes_a_private_secret_and_is_idempotent(instance: Path) -> None:
+    settings = instance / "instance" / "microcred.toml"
+    assert "secret_key" in settings.read_text()
+    assert oct(settings.stat().st_mode & 0o777) == "0o600"
+    before = settings.read_text()
+    assert microcred(instance, "init").returncode == 0
+    assert settings.read_text() == before
+    keys = microcred(instance, "keys", "list").stdout.splitlines()
+    assert sorted(line.split()[1] for line in keys) == ["current", "next"]
+
+
+def test_platform_add_list_activate_remove(instance: Path) -> None:
+    added = microcred(instance, "platform", "add", "--issuer", "https://moodle.example.edu", "--client-id", "abc",
+                      "--deployment-id", "3", "--auth-login-url", "https://moodle.example.edu/mod/lti/auth.php",
+                      "--auth-token-url", "https://moodle.example.edu/mod/lti/token.php",
+                      "--key-set-url", "https://moodle.example.edu/mod/lti/certs.php")
+    assert added.returncode == 0, added.stderr
+    platform_id = added.stdout.split()[1].rstrip(":")
+    listing = microcred(instance, "platform", "list").stdout
+    assert "issuer=https://moodle.example.edu" in listing and "deployment '3': active" in listing
+    activated = microcred(instance, "platform", "activate", platform_id, "--deployment", "4")
+    assert "deployment '4'" in activated.stdout
+    assert "deployment '4': active" in microcred(instance, "platform", "list").stdout
+    removed = microcred(instance, "platform", "remove", platform_id, "--yes")
+    assert removed.returncode == 0 and "removed" in removed.stdout
+    assert "no platforms registered" in microcred(instance, "platform", "list").stdout
+
+
+def test_platform_add_refuses_bad_urls(instance: Path) -> None:
+    result = microcred(instance, "platform", "add", "--issuer", "moodle", "--client-id", "x", "--auth-login-url",
+                       "https://a/auth", "--auth-token-url", "https://a/token", "--key-set-url", "https://a/jwks")
+    assert result.returncode != 0 and "issuer must be an absolute" in result.stderr
+
+
+def test_activate_unknown_platform_is_a_clear_error(instance: Path) -> None:
+    result = microcred(instance, "platform", "activate", "999")
+    assert result.returncode != 0 and "no platform with id 999" in result.stderr
+
+
+def test_keys_rotate_keeps_old_key_listed(instance: Path) -> None:
+    before = {line.split()[0]: line.split()[1] for line in microcred(instance, "keys", "list").stdout.splitlines()}
+    rotated = microcred(instance, "keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    after = {line.split()[0]: line.split()[1] for line in microcred(instance, "keys", "list").stdout.splitlines()}
+    old_current = next(k for k, s in before.items() if s == "current")
+    old_next = next(k for k, s in before.items() if s == "next")
+    assert after[old_current] == "retired" and after[old_next] == "current"
+
+
+def test_invite_url(instance: Path) -> None:
+    result = microcred(instance, "platform", "invite")
+    assert result.stdout.startswith("http://127.0.0.1:8000/lti/register/")
+
+
+def test_production_refuses_the_default_secret(tmp_path: Path) -> None:
+    result = microcred(tmp_path, "platform", "list", env={"LTI_MICROCRED_ENV": "production",
+                                                         "LTI_MICROCRED_BASE_URL": "https://tool.example.edu"})
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = microcred(tmp_path, "run", "--port", "0")
+    assert result.returncode != 0 and "microcred init" in result.stderr
+
+
+def test_tool_json_is_the_canvas_configuration_with_a_placeholder_host(tmp_path: Path) -> None:
+    result = microcred(tmp_path, "canvas-config", "--base-url", "https://{{TOOL_HOST}}")
+    assert json.loads(result.stdout) == json.loads((ROOT / "tool.json").read_text())

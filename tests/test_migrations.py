@@ -1,0 +1,59 @@
+"""The Alembic history: from empty to head and back, and the models match it (what `alembic check` checks)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from lti_microcred.db import make_engine
+from lti_microcred.migrate import alembic_config, is_current, upgrade
+from lti_microcred.models import metadata
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A brand-new database on the backend under test."""
+    url = os.environ.get("LTI_MICROCRED_TEST_DATABASE_URL")
+    if not url:
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    name = f"microcred_mig_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url.rsplit("/", 1)[0] + "/" + name)
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}"'))
+    admin.dispose()
+
+
+def test_upgrade_from_empty_then_models_match(empty_engine: Engine) -> None:
+    assert not is_current(empty_engine)
+    upgrade(empty_engine)
+    assert is_current(empty_engine)
+    with empty_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_downgrade_to_base_and_up_again(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    upgrade(empty_engine)
+    assert "launch_sessions" in inspect(empty_engine).get_table_names()

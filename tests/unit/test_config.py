@@ -1,0 +1,75 @@
+"""Settings layers and start-up validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lti_microcred.config import DEV_SECRET_KEY, ConfigError, load_settings
+
+
+def test_defaults_then_file_then_environment(tmp_path: Path) -> None:
+    (tmp_path / "microcred.toml").write_text('base_url = "https://from-file.example"\ntool_name = "File name"\n')
+    env = {"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path), "LTI_MICROCRED_TOOL_NAME": "Env name",
+           "LTI_MICROCRED_IAT_MAX_AGE_SECONDS": "120"}
+    settings = load_settings(environ=env)
+    assert settings.base_url == "https://from-file.example"  # file beats default
+    assert settings.tool_name == "Env name"  # env beats file
+    assert settings.iat_max_age_seconds == 120  # typed from the environment string
+    assert settings.state_ttl_seconds == 600  # default
+
+
+def test_explicit_settings_file(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere.toml"
+    path.write_text('database_url = "postgresql+psycopg://u@db/microcred"\n')
+    assert load_settings(environ={"LTI_MICROCRED_CONFIG": str(path)}).database_url.endswith("/microcred")
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path: Path) -> None:
+    settings = load_settings(environ={"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path)})
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve() / 'microcred.sqlite3'}"
+
+
+@pytest.mark.parametrize("secret", ["", DEV_SECRET_KEY, "short"])
+def test_production_refuses_default_or_weak_secret(secret: str) -> None:
+    env = {"LTI_MICROCRED_ENV": "production", "LTI_MICROCRED_BASE_URL": "https://tool.example.edu",
+           "LTI_MICROCRED_SECRET_KEY": secret}
+    with pytest.raises(ConfigError, match="(?i)secret"):
+        load_settings(environ=env)
+
+
+def test_production_needs_https() -> None:
+    env = {"LTI_MICROCRED_ENV": "production", "LTI_MICROCRED_BASE_URL": "http://tool.example.edu",
+           "LTI_MICROCRED_SECRET_KEY": "x" * 40}
+    with pytest.raises(ConfigError, match="https"):
+        load_settings(environ=env)
+
+
+def test_production_with_good_settings_starts() -> None:
+    env = {"LTI_MICROCRED_ENV": "production", "LTI_MICROCRED_BASE_URL": "https://tool.example.edu",
+           "LTI_MICROCRED_SECRET_KEY": "x" * 40}
+    assert load_settings(environ=env).is_production
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"LTI_MICROCRED_IAT_MAX_AGE_SECONDS": "ten"}, "must be a number"),
+    ({"LTI_MICROCRED_DEFAULT_DEPLOYMENT_POLICY": "maybe"}, "hold"),
+    ({"LTI_MICROCRED_BASE_URL": "tool.example.edu"}, "absolute"),
+    ({"LTI_MICROCRED_ENV": "staging"}, "env must be"),
+])
+def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=env)
+
+
+def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "microcred.toml").write_text('secret_kee = "typo"\n')
+    with pytest.raises(ConfigError, match="secret_kee"):
+        load_settings(environ={"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path)})
+
+
+def test_broken_toml_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "microcred.toml").write_text("base_url = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(environ={"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path)})
