@@ -41,7 +41,7 @@ def start_in_thread(app: Any, host: str, port: int) -> Any:
 
 
 def run_demo(port: int, flavour: str = "canvas") -> None:
-    from ..cli import ensure_secret, initialise
+    from ..cli import ensure_secret, initialise, print_urls
 
     tool_url, lms_url = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
     if load_settings().is_production:
@@ -57,6 +57,7 @@ def run_demo(port: int, flavour: str = "canvas") -> None:
     start_in_thread(create_platform_app(platform), "127.0.0.1", port + 1)
     tool = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
     click.echo(f"\nThe tool runs at {tool_url}  (database: {services.settings.resolved_database_url})")
+    print_urls(services.settings)
     click.echo(f"A demo LMS ({flavour}) runs at {lms_url}  (registered as platform {platform_id})\n")
     click.echo("Open in a browser:")
     click.echo(f"  Learner launch:                 {lms_url}/launch?user=learner-1")

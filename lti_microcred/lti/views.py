@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, make_response, redirect, render_template, request, url_for
@@ -53,14 +54,17 @@ def login() -> Response:
     return response
 
 
-def _set_state_cookie(response: Response, started: LoginRedirect) -> None:
+def _cookie_attributes() -> dict[str, Any]:
+    # Cross-site iframes need SameSite=None (which needs Secure); Partitioned keeps it in Chrome's CHIPS jar.
+    # Over plain http (development) no SameSite is sent, so browsers apply their defaults.
     secure = services().settings.base_url.startswith("https://")
-    response.set_cookie(
-        started.state.cookie_name, started.state.binding, max_age=services().settings.state_ttl_seconds,
-        path="/lti/", httponly=True, secure=secure,
-        # Cross-site iframes need SameSite=None (which needs Secure); Partitioned keeps it in Chrome's CHIPS jar.
-        samesite="None" if secure else None, partitioned=secure,
-    )
+    return {"path": "/lti/", "httponly": True, "secure": secure, "samesite": "None" if secure else None,
+            "partitioned": secure}
+
+
+def _set_state_cookie(response: Response, started: LoginRedirect) -> None:
+    response.set_cookie(started.state.cookie_name, started.state.binding,
+                        max_age=services().settings.state_ttl_seconds, **_cookie_attributes())
 
 
 @bp.route("/launch", methods=["POST"])
@@ -89,7 +93,7 @@ def launch() -> Response | str:
             storage_target=state.storage_target, auth_origin=auth_origin(message.platform)))
     else:
         response = redirect(url_for("session.entry", token=recorded.token), 303)
-    response.delete_cookie(state.cookie_name, path="/lti/")
+    response.delete_cookie(state.cookie_name, **_cookie_attributes())
     response.headers.update(NO_STORE)
     return response
 

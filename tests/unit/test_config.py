@@ -73,3 +73,15 @@ def test_broken_toml_is_reported(tmp_path: Path) -> None:
     (tmp_path / "microcred.toml").write_text("base_url = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(environ={"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path)})
+
+
+def test_example_settings_file_is_complete_and_valid() -> None:
+    import tomllib
+
+    from lti_microcred.config import Settings
+
+    example = tomllib.loads((Path(__file__).parents[2] / "config" / "microcred.example.toml").read_text())
+    fields = {f for f in Settings.__dataclass_fields__}
+    assert set(example) <= fields
+    assert fields - set(example) <= {"secret_key", "key_encryption_key", "redis_url", "instance_path"}
+    load_settings({**example, "secret_key": "s" * 40}, environ={})

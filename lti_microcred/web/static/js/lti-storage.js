@@ -16,8 +16,11 @@ window.ltiStorage = (function () {
       var frame = frameOf(target);
       if (!frame) { reject(new Error("no storage frame " + target)); return; }
       var id = newId();
-      var timer = setTimeout(function () { done(); reject(new Error("timeout")); }, timeoutMs || 3000);
-      function done() { clearTimeout(timer); window.removeEventListener("message", listen); }
+      var timer = setTimeout(function () { done(); reject(new Error("timeout")); }, timeoutMs || 4000);
+      // The LMS's storage frame may still be loading: say it again until it answers (same message_id).
+      var again = setInterval(send, 400);
+      function send() { frame.postMessage(message, origin); }
+      function done() { clearTimeout(timer); clearInterval(again); window.removeEventListener("message", listen); }
       function listen(event) {
         var data = event.data;
         if (event.origin !== origin || !data || data.message_id !== id) { return; }
@@ -27,7 +30,7 @@ window.ltiStorage = (function () {
       }
       window.addEventListener("message", listen);
       message.message_id = id;
-      frame.postMessage(message, origin);
+      send();
     });
   }
   return {
