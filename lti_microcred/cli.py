@@ -242,5 +242,13 @@ def demo(port: int) -> None:
         raise click.ClickException(f"configuration: {exc}") from exc
 
 
+def _register_subcommands() -> None:
+    from .cli_framework import framework
+
+    main.add_command(framework)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,9 +1,10 @@
 """Every table of the tool, imported in one place so the metadata (and Alembic) sees them all."""
 
+from . import outbox
 from .competencies import models as competencies_models
 from .db import Base
 from .lti import models as lti_models
 
 metadata = Base.metadata
 
-__all__ = ["Base", "competencies_models", "lti_models", "metadata"]
+__all__ = ["Base", "competencies_models", "lti_models", "metadata", "outbox"]
