@@ -92,6 +92,7 @@ def run(host: str, port: int, workers: int) -> None:
     if not is_current(services.engine):
         raise click.ClickException("the database is not at the latest schema: run `microcred init` first")
     print_urls(services.settings)
+    services.engine.dispose()
     serve(host, port, workers or services.settings.workers, services.settings.threads)
 
 

@@ -18,6 +18,7 @@ from .crypto_box import SecretBox
 from .db import make_engine, make_sessionmaker
 from .lti.keys import ToolKeyRing
 from .lti.launch import LaunchPolicy
+from .lti.persistence import KnownRows
 from .lti.platform_keys import PlatformKeyCache
 from .lti.registry import Registry
 from .outbound import OutboundHTTP
@@ -73,6 +74,10 @@ class Services:
                            refresh_seconds=min(10.0, self.settings.registry_cache_seconds))
 
     @cached_property
+    def known_rows(self) -> KnownRows:
+        return KnownRows()
+
+    @cached_property
     def launch_policy(self) -> LaunchPolicy:
         s = self.settings
         return LaunchPolicy(s.base_url, s.iat_max_age_seconds, s.clock_skew_seconds, s.state_ttl_seconds)
@@ -82,3 +87,4 @@ class Services:
         self.registry.invalidate()
         self.platform_keys.clear()
         self.tool_keys.invalidate()
+        self.known_rows.clear()

@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..db import UTCDateTime, utcnow
 from ..signing import Signer
 from .errors import SessionExpired, StateMismatch
 from .models import Context, Deployment, LaunchSession, Platform, ResourceLink, User
@@ -72,6 +72,13 @@ _SESSION_QUERY = (
     .join(User, User.id == LaunchSession.user_id)
     .outerjoin(Context, Context.id == LaunchSession.context_id)
     .outerjoin(ResourceLink, ResourceLink.id == LaunchSession.resource_link_id)
+    .where(
+        LaunchSession.token_hash == bindparam("token_hash"),
+        LaunchSession.status == "active",
+        LaunchSession.expires_dt > bindparam("now", type_=UTCDateTime),
+        Platform.status == "active",
+        Deployment.status == "active",
+    )
 )
 
 
@@ -79,15 +86,7 @@ def load_session(db: Session, token: str) -> ToolSession:
     """The active, unexpired session for token; SessionExpired otherwise."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise SessionExpired("no session token")
-    row = db.execute(
-        _SESSION_QUERY.where(
-            LaunchSession.token_hash == token_hash(token),
-            LaunchSession.status == "active",
-            LaunchSession.expires_dt > utcnow(),
-            Platform.status == "active",
-            Deployment.status == "active",
-        )
-    ).one_or_none()
+    row = db.connection().execute(_SESSION_QUERY, {"token_hash": token_hash(token), "now": utcnow()}).one_or_none()
     if row is None:
         raise SessionExpired("the session token is unknown, expired, or its registration was disabled")
     full = " ".join(p for p in (row.given_name, row.family_name) if p)

@@ -81,7 +81,7 @@ def launch() -> Response | str:
     else:
         status = "pending" if state.storage_target else "unbound"
     session = db()
-    recorded = record_launch(session, message, status, s.settings.session_ttl_seconds)
+    recorded = record_launch(session, s.known_rows, message, status, s.settings.session_ttl_seconds)
     session.commit()
     if status == "unbound":
         raise StorageUnavailable("the state cookie set at login did not come back with the launch").for_platform(

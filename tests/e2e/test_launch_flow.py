@@ -133,3 +133,46 @@ def test_moodle_launch_without_cookie_names_storage_problem(moodle: LmsHandle, b
     response = browser.post_launch(action, fields)
     assert response.status_code == 401
     assert reason_of(response) == "storage_unavailable"
+
+
+def test_launch_after_rows_vanished_behind_the_memo(moodle: LmsHandle, browser: Browser, services) -> None:
+    """Another process (or an admin) deleted the user and course rows this process remembers."""
+    browser.launch(moodle, "learner-1")
+    with services.engine.begin() as conn:
+        conn.execute(LaunchSession.__table__.delete())
+        conn.execute(Membership.__table__.delete())
+        conn.execute(ResourceLink.__table__.delete())
+        conn.execute(Context.__table__.delete())
+        conn.execute(User.__table__.delete())
+    page = browser.launch(moodle, "learner-1")
+    assert page.status_code == 200, reason_of(page)
+    assert data_attr(page.text, "role") == "learner"
+
+
+def test_repeat_launch_writes_only_its_session_row(moodle: LmsHandle, browser: Browser, services) -> None:
+    from sqlalchemy import event
+
+    browser.launch(moodle, "learner-1")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement.split()[0].upper() + " " + statement.split()[2] if statement.startswith(
+            "INSERT") else statement.split()[0].upper())
+
+    event.listen(services.engine, "before_cursor_execute", record)
+    try:
+        login = browser.start_login(moodle.login_url("learner-1"))
+        action, fields = browser.authorize(login)
+        assert browser.post_launch(action, fields).status_code == 303
+    finally:
+        event.remove(services.engine, "before_cursor_execute", record)
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == ["INSERT launch_sessions"], statements
+
+
+def test_changed_name_is_written_on_the_next_launch(moodle: LmsHandle, browser: Browser, db_session,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    browser.launch(moodle, "learner-1")
+    monkeypatch.setattr(moodle.platform.users["learner-1"], "name", "Lea Renamed")
+    browser.launch(moodle, "learner-1")
+    assert db_session.scalars(select(User.name)).one() == "Lea Renamed"
