@@ -1,0 +1,63 @@
+"""The status part of verification: is the credential revoked or suspended, by a list we can trust?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .errors import CredentialError
+from .status_list import read_status
+from .vcjwt import issuer_id
+from .verdict import Check, CheckName, Outcome, Verdict
+
+_SET_BIT_MEANS = {
+    "revocation": "The issuer has revoked this credential.",
+    "suspension": "The issuer has suspended this credential for now.",
+}
+
+
+def status_check(
+    document: dict[str, Any],
+    fetch: Callable[[str], dict[str, Any] | str] | None,
+    verify_list: Callable[[dict[str, Any] | str], Verdict],
+) -> Check:
+    """Look up every BitstringStatusListEntry; the list itself must verify and come from the same issuer."""
+    entries = document.get("credentialStatus")
+    entries = entries if isinstance(entries, list) else [] if entries is None else [entries]
+    if not entries:
+        return Check(CheckName.STATUS, Outcome.SKIPPED, "The credential has no status entry (it cannot be revoked).")
+    if fetch is None:
+        return Check(CheckName.STATUS, Outcome.WARNING, "Revocation was not checked (no status list fetcher).")
+    for entry in entries:
+        failure = _entry_failure(document, entry, fetch, verify_list)
+        if failure:
+            return Check(CheckName.STATUS, Outcome.FAILED, failure)
+    return Check(CheckName.STATUS, Outcome.PASSED, "The credential is neither revoked nor suspended.")
+
+
+def _entry_failure(
+    document: dict[str, Any],
+    entry: Any,
+    fetch: Callable[[str], dict[str, Any] | str],
+    verify_list: Callable[[dict[str, Any] | str], Verdict],
+) -> str | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("statusListCredential"), str):
+        return "A credentialStatus entry is malformed."
+    url = entry["statusListCredential"]
+    try:
+        verdict = verify_list(fetch(url))
+    except Exception as exc:  # the fetcher is the caller's code: any failure means "status unknown"
+        return f"The status list {url} could not be fetched ({exc}); revocation status is unknown."
+    if not verdict.verified or verdict.credential is None:
+        return f"The status list {url} cannot be trusted: {verdict.summary()}"
+    if issuer_id(verdict.credential) != issuer_id(document):
+        return f"The status list {url} was not issued by the credential's issuer."
+    try:
+        is_set = read_status(verdict.credential, entry)
+    except CredentialError as exc:
+        return f"The status entry cannot be read: {exc}"
+    return (
+        _SET_BIT_MEANS.get(str(entry.get("statusPurpose")), "The status list flags this credential.")
+        if is_set
+        else None
+    )

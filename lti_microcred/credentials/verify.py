@@ -1,0 +1,256 @@
+"""One verifier for every credential we meet: JSON with Data Integrity proofs, or a compact VC-JWT.
+
+Checks, each with a plain-language reason: format, JSON-LD soundness, every proof (a proof set holds only
+if all its proofs do), key controller = issuer, validity dates, revocation/suspension through a status
+list fetched by the caller, and, for a CLR, each credential it bundles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .canonical import DEFAULT_LIMITS, Limits, canonicalize_with_report, check_size
+from .contexts import VC_V2
+from .dataintegrity import proofs_of, verify_proof
+from .dates import parse_datetime
+from .errors import CredentialError, KeyResolutionError, ProofError, VcJwtError
+from .keys import KeyResolver, ResolvedKey
+from .status_check import status_check
+from .vcjwt import decode as decode_vc_jwt
+from .vcjwt import issuer_id
+from .verdict import Check, CheckName, Outcome, Verdict
+
+StatusListFetcher = Callable[[str], "dict[str, Any] | str"]
+"""Returns the status list credential (JSON or VC-JWT) published at a URL; raises if it cannot."""
+
+
+@dataclass
+class _Run:
+    resolve_key: KeyResolver
+    fetch_status_list: StatusListFetcher | None
+    now: datetime
+    limits: Limits
+    depth: int
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, name: CheckName, outcome: Outcome, reason: str) -> None:
+        self.checks.append(Check(name, outcome, reason))
+
+
+def verify_credential(
+    credential: dict[str, Any] | str,
+    *,
+    resolve_key: KeyResolver,
+    fetch_status_list: StatusListFetcher | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    _depth: int = 0,
+) -> Verdict:
+    """Verify a credential (dict, JSON text or compact VC-JWT) and say why it is or is not trustworthy."""
+    run = _Run(resolve_key, fetch_status_list, now or datetime.now(UTC), limits, _depth)
+    document = _read(credential, run)
+    if document is None:
+        return Verdict(tuple(run.checks))
+    if _format_ok(document, run):
+        _dates(document, run)
+        run.checks.append(status_check(document, run.fetch_status_list, lambda c: _verify_list(c, run)))
+        _embedded(document, run)
+    order = list(CheckName)
+    return Verdict(tuple(sorted(run.checks, key=lambda c: order.index(c.name))), document)
+
+
+def _read(credential: dict[str, Any] | str, run: _Run) -> dict[str, Any] | None:
+    """Parse the input and run the proof checks that depend on its securing mechanism."""
+    if isinstance(credential, str):
+        if len(credential) > 2 * run.limits.max_bytes:
+            run.add(CheckName.FORMAT, Outcome.FAILED, "The credential is too large to verify.")
+            return None
+        text = credential.strip()
+        if not text.startswith(("{", "[")):
+            return _read_jwt(text, run)
+        try:
+            credential = json.loads(text)
+        except ValueError:
+            run.add(CheckName.FORMAT, Outcome.FAILED, "This is neither JSON nor a compact JWT.")
+            return None
+    if not isinstance(credential, dict):
+        run.add(CheckName.FORMAT, Outcome.FAILED, "A credential must be a JSON object.")
+        return None
+    _data_integrity(credential, run)
+    return credential
+
+
+def _read_jwt(token: str, run: _Run) -> dict[str, Any] | None:
+    try:
+        decoded = decode_vc_jwt(token, lambda kid: _resolve(kid, run))
+    except VcJwtError as exc:
+        run.add(CheckName.FORMAT, Outcome.FAILED, str(exc))
+        return None
+    except CredentialError as exc:
+        run.add(CheckName.PROOF, Outcome.FAILED, str(exc))
+        return None
+    run.add(CheckName.PROOF, Outcome.PASSED, f"The VC-JWT signature holds ({decoded.header['alg']}).")
+    _controller(decoded.credential, [decoded.key], run)
+    _json_ld_of_jwt(decoded.credential, run)
+    return decoded.credential
+
+
+def _json_ld_of_jwt(credential: dict[str, Any], run: _Run) -> None:
+    try:
+        problems = canonicalize_with_report(credential, limits=run.limits).problems
+    except CredentialError as exc:
+        run.add(CheckName.JSON_LD, Outcome.WARNING, f"JSON-LD could not be checked: {exc}")
+        return
+    if problems:
+        run.add(CheckName.JSON_LD, Outcome.WARNING, "Not clean JSON-LD: " + "; ".join(problems))
+    else:
+        run.add(CheckName.JSON_LD, Outcome.PASSED, "Every term is defined by the credential's contexts.")
+
+
+def _data_integrity(document: dict[str, Any], run: _Run) -> None:
+    try:
+        check_size(document, run.limits)
+        proofs = proofs_of(document)
+    except CredentialError as exc:
+        run.add(CheckName.FORMAT, Outcome.FAILED, str(exc))
+        return
+    if not proofs:
+        run.add(CheckName.PROOF, Outcome.FAILED, "The credential carries no proof: anyone could have written it.")
+        return
+    keys: list[ResolvedKey] = []
+    problems: tuple[str, ...] | None = None
+    for number, proof in enumerate(proofs, 1):
+        label = f"Proof {number} of {len(proofs)}"
+        try:
+            key = _resolve(str(proof.get("verificationMethod")), run)
+            if not isinstance(key.public_key, Ed25519PublicKey):
+                raise ProofError(f"{key.id} is not an Ed25519 key, which eddsa-rdfc-2022 requires.")
+            hashed = verify_proof(document, proof, key.public_key, now=run.now, limits=run.limits)
+        except CredentialError as exc:
+            run.add(CheckName.PROOF, Outcome.FAILED, f"{label}: {exc}")
+            continue
+        keys.append(key)
+        problems = hashed.problems if problems is None else problems
+        run.add(CheckName.PROOF, Outcome.PASSED, f"{label} holds (eddsa-rdfc-2022, key {key.id}).")
+    _json_ld_of_proved(document, problems, run)
+    if keys:
+        _controller(document, keys, run)
+
+
+def _resolve(method_id: str, run: _Run) -> ResolvedKey:
+    """The caller's resolver, any failure of it reported as an unusable key rather than a crash."""
+    try:
+        return run.resolve_key(method_id)
+    except KeyResolutionError as exc:
+        raise KeyResolutionError(f"The signing key {method_id} cannot be used: {exc}") from exc
+    except Exception as exc:  # the resolver is the caller's code
+        raise KeyResolutionError(f"The signing key {method_id} could not be resolved ({exc!r}).") from exc
+
+
+def _json_ld_of_proved(document: dict[str, Any], problems: tuple[str, ...] | None, run: _Run) -> None:
+    if problems is None:
+        try:
+            problems = canonicalize_with_report(_without_proof(document), limits=run.limits).problems
+        except CredentialError as exc:
+            run.add(CheckName.JSON_LD, Outcome.FAILED, str(exc))
+            return
+    if problems:
+        run.add(
+            CheckName.JSON_LD,
+            Outcome.FAILED,
+            "Part of the credential is not covered by its signature: " + "; ".join(problems),
+        )
+    else:
+        run.add(
+            CheckName.JSON_LD,
+            Outcome.PASSED,
+            "Every term is defined, so the signature covers everything shown.",
+        )
+
+
+def _controller(document: dict[str, Any], keys: list[ResolvedKey], run: _Run) -> None:
+    issuer = issuer_id(document)
+    strangers = [k for k in keys if k.controller != issuer]
+    if strangers:
+        run.add(
+            CheckName.ISSUER,
+            Outcome.FAILED,
+            f"The credential says it was issued by {issuer}, "
+            f"but it was signed with a key of {strangers[0].controller}.",
+        )
+    else:
+        run.add(CheckName.ISSUER, Outcome.PASSED, f"Signed with a key controlled by the issuer {issuer}.")
+
+
+def _format_ok(document: dict[str, Any], run: _Run) -> bool:
+    contexts = document.get("@context")
+    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
+    types = document.get("type")
+    if first != VC_V2 or not isinstance(types, list) or "VerifiableCredential" not in types:
+        run.add(CheckName.FORMAT, Outcome.FAILED, "This is not a W3C Verifiable Credential 2.0 document.")
+        return False
+    if issuer_id(document) is None or not isinstance(document.get("credentialSubject"), dict | list):
+        run.add(CheckName.FORMAT, Outcome.FAILED, "The credential lacks an issuer id or a credentialSubject.")
+        return False
+    run.add(CheckName.FORMAT, Outcome.PASSED, f"A {', '.join(map(str, types))}.")
+    return True
+
+
+def _dates(document: dict[str, Any], run: _Run) -> None:
+    valid_from, valid_until = (
+        parse_datetime(document.get("validFrom")),
+        parse_datetime(document.get("validUntil")),
+    )
+    if valid_from is None or ("validUntil" in document and valid_until is None):
+        run.add(CheckName.VALIDITY, Outcome.FAILED, "validFrom/validUntil are missing or not valid date-times.")
+    elif run.now < valid_from:
+        run.add(
+            CheckName.VALIDITY,
+            Outcome.FAILED,
+            f"The credential is not valid yet: it starts on {document['validFrom']}.",
+        )
+    elif valid_until is not None and run.now > valid_until:
+        run.add(CheckName.VALIDITY, Outcome.FAILED, f"The credential expired on {document['validUntil']}.")
+    else:
+        run.add(CheckName.VALIDITY, Outcome.PASSED, "The credential is within its validity period.")
+
+
+def _embedded(document: dict[str, Any], run: _Run) -> None:
+    """A CLR is only as good as the credentials it bundles: verify each one too."""
+    subject = document.get("credentialSubject")
+    inner = subject.get("verifiableCredential") if isinstance(subject, dict) else None
+    if "ClrCredential" not in document.get("type", []) or not isinstance(inner, list) or run.depth:
+        return
+    failures = []
+    for credential in inner:
+        verdict = verify_credential(
+            credential,
+            resolve_key=run.resolve_key,
+            fetch_status_list=run.fetch_status_list,
+            now=run.now,
+            limits=run.limits,
+            _depth=run.depth + 1,
+        )
+        if not verdict.verified:
+            name = credential.get("id") if isinstance(credential, dict) else "?"
+            failures.append(f"{name}: {verdict.summary()}")
+    if failures:
+        run.add(CheckName.EMBEDDED, Outcome.FAILED, "A bundled credential does not verify: " + "; ".join(failures))
+    else:
+        run.add(CheckName.EMBEDDED, Outcome.PASSED, f"All {len(inner)} bundled credentials verify.")
+
+
+def _verify_list(list_credential: dict[str, Any] | str, run: _Run) -> Verdict:
+    return verify_credential(
+        list_credential, resolve_key=run.resolve_key, now=run.now, limits=run.limits, _depth=run.depth + 1
+    )
+
+
+def _without_proof(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "proof"}
