@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 
 
-def uwsgi_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+def uwsgi_command(host: str, port: int, workers: int, threads: int, module: str = "lti_microcred.wsgi:app") -> list[str]:
     binary = Path(sys.executable).with_name("uwsgi")
     return [
         str(binary) if binary.exists() else "uwsgi",
         # The HTTP router (an async process) keeps browser and proxy connections alive without tying up a
         # worker thread, and hands each request to a worker over uWSGI's own protocol.
         "--http", f"{host}:{port}", "--http-keepalive", "--http-auto-chunked", "--http-timeout", "60",
-        "--module", "lti_microcred.wsgi:app",
+        "--module", module,
         "--master", "--processes", str(workers or (os.cpu_count() or 1) + 1), "--threads", str(threads),
         "--lazy-apps",  # each process builds its own app and database pool after the fork
         "--enable-threads", "--single-interpreter", "--need-app", "--die-on-term", "--vacuum",
