@@ -2,9 +2,10 @@
 
 from . import outbox
 from .competencies import models as competencies_models
+from .credentials import models as credentials_models
 from .db import Base
 from .lti import models as lti_models
 
 metadata = Base.metadata
 
-__all__ = ["Base", "competencies_models", "lti_models", "metadata", "outbox"]
+__all__ = ["Base", "competencies_models", "credentials_models", "lti_models", "metadata", "outbox"]

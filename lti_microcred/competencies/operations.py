@@ -1,37 +1,88 @@
-"""Verbs that change the domain. They flush; the caller (request or command) commits."""
+"""The domain's verbs in one place: views and commands call these, then commit.
+
+Every verb checks that what it touches belongs to the actor's institution and course, flushes, writes its
+audit entry, and leaves the commit to the caller (one user action = one transaction).
+"""
 
 from __future__ import annotations
-
-import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Module
+from .audit import Actor
+from .awarding import AwardError, grant, reevaluate, reevaluate_everyone, revoke
+from .definitions import (
+    CredentialFields,
+    DefinitionError,
+    attach_module,
+    create_micro_credential,
+    create_module,
+    remove_requirement,
+    set_pathway_components,
+    set_requirement,
+    set_status,
+    update_micro_credential,
+)
+from .errors import DomainError
+from .evidence import (
+    Attachment,
+    EvidenceError,
+    assess_evidence,
+    attest,
+    attestation_for,
+    override_competency,
+    record_evidence,
+    record_lms_score,
+    request_attestation,
+)
+from .models import Award, MicroCredential, Module
 
-MAX_TITLE = 200
+__all__ = [
+    "Actor", "Attachment", "AwardError", "CredentialFields", "DefinitionError", "DomainError", "EvidenceError",
+    "assess_evidence", "attach_module", "attest", "attestation_for", "award_manually", "claim_prior_learning",
+    "create_micro_credential", "create_module", "grant", "module_by_key", "modules_of_context",
+    "override_competency", "record_evidence", "record_lms_score", "reevaluate", "reevaluate_everyone",
+    "remove_requirement", "request_attestation", "revoke", "set_pathway_components", "set_requirement",
+    "set_status", "submit_evidence", "update_micro_credential",
+]
 
 
-class DomainError(Exception):
-    """A request the domain rules refuse, with a message for the person who made it."""
+def submit_evidence(session: Session, actor: Actor, competency_id: int, title: str = "", text: str = "",
+                    url: str = "", attachment: Attachment | None = None,
+                    credential: MicroCredential | None = None) -> object:
+    """A learner's own evidence for a competency (a link, a reflection, a file), waiting for an assessor."""
+    assert actor.user_id is not None
+    return record_evidence(session, actor, actor.user_id, "submission", competency_id=competency_id, title=title,
+                           text=text, url=url, attachment=attachment,
+                           micro_credential_id=credential.id if credential else None)
 
 
-def create_module(session: Session, context_id: int, title: str, score_maximum: float = 100.0,
-                  description: str = "") -> Module:
-    title = title.strip()
-    if not title or len(title) > MAX_TITLE:
-        raise DomainError(f"A module needs a title of 1 to {MAX_TITLE} characters.")
-    if not 0 < score_maximum <= 10_000:
-        raise DomainError("Maximum points must be between 0 and 10,000.")
-    module = Module(key=secrets.token_hex(8), context_id=context_id, title=title, score_maximum=score_maximum,
-                    description=description.strip()[:5000])
-    session.add(module)
-    session.flush()
-    return module
+def claim_prior_learning(session: Session, actor: Actor, competency_id: int, description: str,
+                         attachment: Attachment | None = None, url: str = "") -> object:
+    """Recognition of prior learning: the learner describes the experience; an assessor decides."""
+    assert actor.user_id is not None
+    if len(description.strip()) < 20:
+        raise EvidenceError("Describe the experience in a few sentences (what, where, when, how long).")
+    return record_evidence(session, actor, actor.user_id, "prior_learning", competency_id=competency_id,
+                           text=description, url=url, attachment=attachment)
+
+
+def award_manually(session: Session, actor: Actor, credential: MicroCredential, learner_id: int,
+                   reason: str) -> Award:
+    """An instructor's award regardless of the rules; the reason is mandatory and audited."""
+    if credential.context_id != actor.context_id:
+        raise DomainError("That micro-credential belongs to another course.")
+    if not reason.strip():
+        raise AwardError("A manual award needs a reason.")
+    award = grant(session, actor, credential.id, learner_id, "manual", reason.strip()[:5000], ())
+    if award is None:
+        raise AwardError("This learner already holds this micro-credential.")
+    return award
 
 
 def modules_of_context(session: Session, context_id: int) -> list[Module]:
-    return list(session.scalars(select(Module).where(Module.context_id == context_id).order_by(Module.id)))
+    return list(session.scalars(select(Module).where(Module.context_id == context_id).order_by(Module.position,
+                                                                                                Module.id)))
 
 
 def module_by_key(session: Session, context_id: int, key: str) -> Module | None:

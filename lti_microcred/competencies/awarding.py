@@ -1,0 +1,296 @@
+"""Re-evaluation after each change, and awards: recorded once, revoked with a reason, never lost.
+
+`reevaluate` runs the pure rules over one learner's evidence for the credentials a change touches, stores
+what changed in competency_progress, and awards when a credential is complete. The award and its outbox
+rows (credential issuing, gradebook passback) are written in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from .. import outbox
+from ..db import dialect_insert, utcnow
+from . import audit
+from .audit import Actor
+from .errors import DomainError
+from .models import Assessment, Award, CompetencyProgress, Evidence, MicroCredential, PathwayComponent, Requirement
+from .rules import (
+    CredentialResult,
+    CredentialSpec,
+    Fact,
+    PathwaySpec,
+    RequirementSpec,
+    evaluate,
+    evaluate_pathway,
+)
+
+AUTHORITATIVE = frozenset({"lms_score", "rubric", "override"})  # recorded by staff or the LMS: no decision needed
+
+
+class AwardError(DomainError):
+    """An award operation the rules refuse (e.g. revoking an award that is not active)."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    result: CredentialResult
+    award: Award | None
+
+
+# --- loading ------------------------------------------------------------------------------------------
+def credential_spec(session: Session, micro_credential_id: int) -> CredentialSpec:
+    rows = session.execute(
+        select(Requirement).where(Requirement.micro_credential_id == micro_credential_id).order_by(Requirement.id)
+    ).scalars().all()
+    competencies: list[int] = []
+    for r in rows:
+        if r.competency_id not in competencies:
+            competencies.append(r.competency_id)
+    specs = tuple(
+        RequirementSpec(r.id, r.competency_id, r.module_id, r.kind, r.min_percent, r.min_level, r.min_count,
+                        frozenset((r.evidence_kinds or "submission,workplace").split(",")))
+        for r in rows
+    )
+    return CredentialSpec(micro_credential_id, tuple(competencies), specs)
+
+
+def learner_facts(session: Session, learner_id: int, context_id: int) -> tuple[list[Fact], dt.datetime | None]:
+    """The learner's evidence in a course as rule facts, with the latest decision on each; and the newest date."""
+    rows = session.execute(
+        select(Evidence.id, Evidence.kind, Evidence.module_id, Evidence.competency_id, Evidence.score_given,
+               Evidence.score_maximum, Evidence.rubric_level, Evidence.achieved, Evidence.supersedes_id,
+               Evidence.created_dt)
+        .where(Evidence.learner_id == learner_id, Evidence.context_id == context_id)
+    ).all()
+    decisions = _latest_decisions(session, [r.id for r in rows if r.kind not in AUTHORITATIVE])
+    facts = []
+    for r in rows:
+        accepted, level = (True, r.rubric_level) if r.kind in AUTHORITATIVE else decisions.get(r.id, (None, None))
+        ratio = (r.score_given / r.score_maximum) if r.score_given is not None and r.score_maximum else None
+        facts.append(Fact(r.id, r.kind, r.module_id, r.competency_id, ratio, level, accepted, r.achieved,
+                          r.supersedes_id))
+    newest = max((r.created_dt for r in rows), default=None)
+    return facts, newest
+
+
+def _latest_decisions(session: Session, evidence_ids: list[int]) -> dict[int, tuple[bool, int | None]]:
+    if not evidence_ids:
+        return {}
+    latest = select(func.max(Assessment.id)).where(Assessment.evidence_id.in_(evidence_ids)).group_by(
+        Assessment.evidence_id)
+    rows = session.execute(
+        select(Assessment.evidence_id, Assessment.decision, Assessment.rubric_level).where(Assessment.id.in_(latest))
+    ).all()
+    return {r.evidence_id: (r.decision == "accepted", r.rubric_level) for r in rows}
+
+
+def affected_credentials(session: Session, context_id: int, module_id: int | None,
+                         competency_id: int | None) -> list[int]:
+    """Published standard credentials of the course whose requirements mention this module or competency."""
+    clauses = []
+    if module_id is not None:
+        clauses.append(Requirement.module_id == module_id)
+    if competency_id is not None:
+        clauses.append(Requirement.competency_id == competency_id)
+    if not clauses:
+        return []
+    from sqlalchemy import or_
+
+    rows = session.execute(
+        select(Requirement.micro_credential_id).distinct()
+        .join(MicroCredential, MicroCredential.id == Requirement.micro_credential_id)
+        .where(MicroCredential.context_id == context_id, MicroCredential.status == "published", or_(*clauses))
+    ).scalars().all()
+    return sorted(rows)
+
+
+# --- re-evaluation ----------------------------------------------------------------------------------------
+def lock_learner(session: Session, learner_id: int) -> None:
+    """Serialise evaluations of one learner (PostgreSQL), so two concurrent changes never both miss the award.
+
+    SQLite writers are already serialised (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7301, :id)"), {"id": learner_id})
+
+
+def reevaluate(session: Session, actor: Actor, learner_id: int, context_id: int,
+               credential_ids: Iterable[int]) -> list[Evaluation]:
+    """Recompute the given credentials for one learner; award those newly complete."""
+    ids = sorted(set(credential_ids))
+    if not ids:
+        return []
+    facts, newest = learner_facts(session, learner_id, context_id)
+    evaluations = []
+    for credential_id in ids:
+        result = evaluate(credential_spec(session, credential_id), facts)
+        store_progress(session, learner_id, result)
+        award = None
+        if result.earned and _may_award_automatically(session, credential_id, learner_id, newest):
+            award = grant(session, actor, credential_id, learner_id, "rules",
+                          "All competencies met by the evidence.", result.evidence_ids)
+        evaluations.append(Evaluation(result, award))
+    for evaluation in evaluations:
+        if evaluation.award is not None:
+            _reevaluate_pathways(session, actor, learner_id, evaluation.result.credential_id)
+    return evaluations
+
+
+def store_progress(session: Session, learner_id: int, result: CredentialResult) -> int:
+    """Upsert only the competency rows whose state changed; returns how many were written."""
+    current = {
+        row.competency_id: (row.state, row.met, row.required, row.via)
+        for row in session.execute(
+            select(CompetencyProgress.competency_id, CompetencyProgress.state, CompetencyProgress.met,
+                   CompetencyProgress.required, CompetencyProgress.via)
+            .where(CompetencyProgress.micro_credential_id == result.credential_id,
+                   CompetencyProgress.learner_id == learner_id)
+        )
+    }
+    written = 0
+    for c in result.competencies:
+        wanted = (c.state, c.met_count, len(c.requirements), c.via)
+        if current.get(c.competency_id) == wanted:
+            continue
+        stmt = dialect_insert(session, CompetencyProgress.__table__).values(
+            micro_credential_id=result.credential_id, learner_id=learner_id, competency_id=c.competency_id,
+            state=c.state, met=c.met_count, required=len(c.requirements), via=c.via, updated_dt=utcnow())
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["micro_credential_id", "learner_id", "competency_id"],
+            set_={"state": c.state, "met": c.met_count, "required": len(c.requirements), "via": c.via,
+                  "updated_dt": utcnow()}))
+        written += 1
+    return written
+
+
+def _may_award_automatically(session: Session, credential_id: int, learner_id: int,
+                             newest_evidence: dt.datetime | None) -> bool:
+    """No active award, and no revocation since the newest evidence (a revoked award is not re-granted
+    by the same evidence; new evidence or a manual award may grant it again)."""
+    rows = session.execute(
+        select(Award.status, Award.revoked_dt).where(Award.micro_credential_id == credential_id,
+                                                     Award.learner_id == learner_id)
+    ).all()
+    if any(r.status == "active" for r in rows):
+        return False
+    last_revocation = max((r.revoked_dt for r in rows if r.revoked_dt), default=None)
+    return last_revocation is None or (newest_evidence is not None and newest_evidence > last_revocation)
+
+
+def _reevaluate_pathways(session: Session, actor: Actor, learner_id: int, component_id: int) -> None:
+    pathway_ids = session.execute(
+        select(PathwayComponent.pathway_id).join(MicroCredential, MicroCredential.id == PathwayComponent.pathway_id)
+        .where(PathwayComponent.component_id == component_id, MicroCredential.status == "published")
+    ).scalars().all()
+    for pathway_id in pathway_ids:
+        spec = pathway_spec(session, pathway_id)
+        if evaluate_pathway(spec, active_awards(session, learner_id)) and _may_award_automatically(
+                session, pathway_id, learner_id, utcnow()):
+            components = [cid for cid, _ in spec.components]
+            award = grant(session, actor, pathway_id, learner_id, "rules",
+                          "The pathway's component micro-credentials are earned.", (), components)
+            if award is not None:
+                _reevaluate_pathways(session, actor, learner_id, pathway_id)
+
+
+def pathway_spec(session: Session, pathway_id: int) -> PathwaySpec:
+    pathway = session.get(MicroCredential, pathway_id)
+    assert pathway is not None
+    components = session.execute(
+        select(MicroCredential.id, MicroCredential.ects_credits).join(
+            PathwayComponent, PathwayComponent.component_id == MicroCredential.id)
+        .where(PathwayComponent.pathway_id == pathway_id).order_by(MicroCredential.id)
+    ).all()
+    return PathwaySpec(pathway_id, pathway.pathway_rule or "all", pathway.pathway_k, pathway.pathway_credits,
+                       tuple((c.id, c.ects_credits or 0.0) for c in components))
+
+
+def active_awards(session: Session, learner_id: int) -> set[int]:
+    return set(session.execute(
+        select(Award.micro_credential_id).where(Award.learner_id == learner_id, Award.status == "active")
+    ).scalars())
+
+
+# --- awards -------------------------------------------------------------------------------------------------
+def grant(session: Session, actor: Actor, credential_id: int, learner_id: int, basis: str, reason: str,
+          evidence_ids: Iterable[int], component_ids: Iterable[int] = ()) -> Award | None:
+    """Insert the award unless one is active already (a database constraint decides, even under races)."""
+    credential = session.get(MicroCredential, credential_id)
+    assert credential is not None
+    key = secrets.token_hex(12)
+    stmt = dialect_insert(session, Award.__table__).values(
+        key=key, platform_id=credential.platform_id, micro_credential_id=credential_id, learner_id=learner_id,
+        status="active", basis=basis, reason=reason,
+        evidence_ids=json.dumps({"evidence": sorted(set(evidence_ids)), "components": sorted(set(component_ids))}),
+        awarded_dt=utcnow(), awarded_by_id=actor.user_id,
+    ).on_conflict_do_nothing(index_elements=["micro_credential_id", "learner_id"],
+                             index_where=text("status = 'active'")).returning(Award.__table__.c.id)
+    award_id = session.execute(stmt).scalar_one_or_none()
+    if award_id is None:
+        return None  # another request awarded it first
+    award = session.get(Award, award_id)
+    assert award is not None
+    ordering = f"award:{credential_id}:{learner_id}"
+    outbox.enqueue(session, outbox.ISSUE_CREDENTIAL, credential.platform_id, {"award_id": award_id}, ordering)
+    outbox.enqueue(session, outbox.AWARD_PASSBACK, credential.platform_id,
+                   {"award_id": award_id, "status": "active"}, ordering)
+    audit.record(session, actor, "award.granted", f"award:{award.key}", learner_id, credential.context_id,
+                 credential=credential.key, basis=basis, reason=reason)
+    return award
+
+
+def revoke(session: Session, actor: Actor, award: Award, reason: str) -> Award:
+    reason = reason.strip()
+    if not reason:
+        raise AwardError("A revocation needs a reason.")
+    if award.status != "active":
+        raise AwardError("This award is not active.")
+    changed = session.execute(
+        update(Award).where(Award.id == award.id, Award.status == "active")
+        .values(status="revoked", revoked_dt=utcnow(), revoked_by_id=actor.user_id, revoke_reason=reason[:5000])
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        raise AwardError("This award was revoked meanwhile.")
+    session.refresh(award)
+    credential = session.get(MicroCredential, award.micro_credential_id)
+    assert credential is not None
+    ordering = f"award:{credential.id}:{award.learner_id}"
+    outbox.enqueue(session, outbox.REVOKE_CREDENTIAL, award.platform_id, {"award_id": award.id}, ordering)
+    outbox.enqueue(session, outbox.AWARD_PASSBACK, award.platform_id, {"award_id": award.id, "status": "revoked"},
+                   ordering)
+    audit.record(session, actor, "award.revoked", f"award:{award.key}", award.learner_id, credential.context_id,
+                 credential=credential.key, reason=reason)
+    return award
+
+
+def reevaluate_everyone(session: Session, actor: Actor, credential: MicroCredential) -> int:
+    """After publishing or changing requirements: every learner with evidence (or with component awards,
+    for a pathway) is evaluated again. Returns how many awards this granted."""
+    granted = 0
+    if credential.kind == "pathway":
+        learners = session.execute(
+            select(Award.learner_id).distinct().join(PathwayComponent,
+                                                     PathwayComponent.component_id == Award.micro_credential_id)
+            .where(PathwayComponent.pathway_id == credential.id, Award.status == "active")
+        ).scalars().all()
+        for learner_id in learners:
+            if evaluate_pathway(pathway_spec(session, credential.id), active_awards(session, learner_id)) and \
+                    _may_award_automatically(session, credential.id, learner_id, utcnow()):
+                granted += grant(session, actor, credential.id, learner_id, "rules",
+                                 "The pathway's component micro-credentials are earned.", ()) is not None
+        return granted
+    learners = session.execute(
+        select(Evidence.learner_id).distinct().where(Evidence.context_id == credential.context_id)
+    ).scalars().all()
+    for learner_id in learners:
+        lock_learner(session, learner_id)
+        granted += sum(e.award is not None for e in reevaluate(session, actor, learner_id, credential.context_id,
+                                                                [credential.id]))
+    return granted

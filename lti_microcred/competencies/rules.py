@@ -1,0 +1,171 @@
+"""The rules: from a learner's evidence to competency states and a micro-credential's completion.
+
+Pure functions over plain data, with no database: the same set of evidence gives the same result in any
+order. Supersession is explicit (`supersedes`), never inferred from time, so corrections are
+deterministic too; when two records supersede the same one, both stay effective and the best counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+SCORE, RUBRIC, EVIDENCE_COUNT = "score", "rubric", "evidence_count"
+REQUIREMENT_KINDS = (SCORE, RUBRIC, EVIDENCE_COUNT)
+RUBRIC_LEVELS = {1: "Beginning", 2: "Developing", 3: "Proficient", 4: "Exemplary"}
+COUNTABLE_KINDS = frozenset({"submission", "workplace"})
+ACHIEVED, IN_PROGRESS, NOT_STARTED = "achieved", "in_progress", "not_started"
+
+
+@dataclass(frozen=True)
+class RequirementSpec:
+    id: int
+    competency_id: int
+    module_id: int
+    kind: str
+    min_percent: float | None = None
+    min_level: int | None = None
+    min_count: int | None = None
+    evidence_kinds: frozenset[str] = COUNTABLE_KINDS
+
+
+@dataclass(frozen=True)
+class CredentialSpec:
+    """What a standard micro-credential asks: its competencies and the requirements mapped to them."""
+
+    id: int
+    competency_ids: tuple[int, ...]
+    requirements: tuple[RequirementSpec, ...]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One evidence record as the rules see it. `accepted` is None while a decision is pending."""
+
+    id: int
+    kind: str  # lms_score | rubric | submission | prior_learning | workplace | override
+    module_id: int | None = None
+    competency_id: int | None = None
+    score_ratio: float | None = None
+    rubric_level: int | None = None
+    accepted: bool | None = True
+    achieved: bool | None = None  # overrides
+    supersedes: int | None = None
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    requirement_id: int
+    met: bool
+    evidence_ids: tuple[int, ...] = ()
+    progress: str = ""  # e.g. "1 of 2 accepted", "62% (needs 70%)"
+
+
+@dataclass(frozen=True)
+class CompetencyResult:
+    competency_id: int
+    state: str
+    via: str  # requirements | prior_learning | override | ""
+    requirements: tuple[RequirementResult, ...] = ()
+    evidence_ids: tuple[int, ...] = ()
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for r in self.requirements if r.met)
+
+
+@dataclass(frozen=True)
+class CredentialResult:
+    credential_id: int
+    competencies: tuple[CompetencyResult, ...]
+    earned: bool
+    evidence_ids: tuple[int, ...] = field(default=())
+
+    def competency(self, competency_id: int) -> CompetencyResult:
+        return next(c for c in self.competencies if c.competency_id == competency_id)
+
+
+def effective(facts: Iterable[Fact]) -> list[Fact]:
+    """The facts no other fact supersedes, in id order."""
+    facts = list(facts)
+    superseded = {f.supersedes for f in facts if f.supersedes is not None}
+    return sorted((f for f in facts if f.id not in superseded), key=lambda f: f.id)
+
+
+def evaluate(spec: CredentialSpec, facts: Iterable[Fact]) -> CredentialResult:
+    """Competency states and completion of one micro-credential for one learner."""
+    live = effective(facts)
+    results = tuple(_competency(spec, cid, live) for cid in spec.competency_ids)
+    earned = bool(results) and all(r.state == ACHIEVED for r in results)
+    used = sorted({e for r in results if r.state == ACHIEVED for e in r.evidence_ids})
+    return CredentialResult(spec.id, results, earned, tuple(used))
+
+
+def _competency(spec: CredentialSpec, competency_id: int, live: Sequence[Fact]) -> CompetencyResult:
+    overrides = [f for f in live if f.kind == "override" and f.competency_id == competency_id]
+    if overrides:
+        latest = overrides[-1]  # highest id among the effective ones: deterministic
+        state = ACHIEVED if latest.achieved else IN_PROGRESS
+        return CompetencyResult(competency_id, state, "override", evidence_ids=(latest.id,))
+    recognised = [f for f in live if f.kind == "prior_learning" and f.competency_id == competency_id
+                  and f.accepted is True]
+    if recognised:
+        return CompetencyResult(competency_id, ACHIEVED, "prior_learning", evidence_ids=(recognised[0].id,))
+    requirements = tuple(_requirement(r, live) for r in spec.requirements if r.competency_id == competency_id)
+    if requirements and all(r.met for r in requirements):
+        used = tuple(sorted({e for r in requirements for e in r.evidence_ids}))
+        return CompetencyResult(competency_id, ACHIEVED, "requirements", requirements, used)
+    touched = any(r.met or r.evidence_ids for r in requirements) or any(
+        f.competency_id == competency_id for f in live)
+    return CompetencyResult(competency_id, IN_PROGRESS if touched else NOT_STARTED, "", requirements)
+
+
+def _requirement(req: RequirementSpec, live: Sequence[Fact]) -> RequirementResult:
+    if req.kind == SCORE:
+        scores = [f for f in live if f.kind == "lms_score" and f.module_id == req.module_id
+                  and f.score_ratio is not None]
+        best = max(scores, key=lambda f: (f.score_ratio or 0.0, -f.id), default=None)
+        needed = req.min_percent if req.min_percent is not None else 0.0
+        if best is None:
+            return RequirementResult(req.id, False, (), f"no score yet (needs {needed:g}%)")
+        percent = 100.0 * (best.score_ratio or 0.0)
+        return RequirementResult(req.id, percent + 1e-9 >= needed, (best.id,), f"{percent:.0f}% (needs {needed:g}%)")
+    if req.kind == RUBRIC:
+        judged = [f for f in live if f.competency_id == req.competency_id and f.rubric_level is not None
+                  and f.accepted is True]
+        best = max(judged, key=lambda f: (f.rubric_level or 0, -f.id), default=None)
+        needed_level = req.min_level or 1
+        label = RUBRIC_LEVELS.get(needed_level, str(needed_level))
+        if best is None:
+            return RequirementResult(req.id, False, (), f"not judged yet (needs {label})")
+        got = RUBRIC_LEVELS.get(best.rubric_level or 0, str(best.rubric_level))
+        return RequirementResult(req.id, (best.rubric_level or 0) >= needed_level, (best.id,),
+                                 f"{got} (needs {label})")
+    accepted = [f.id for f in live if f.competency_id == req.competency_id and f.kind in req.evidence_kinds
+                and f.accepted is True]
+    needed_count = req.min_count or 1
+    used = tuple(accepted[:needed_count])
+    return RequirementResult(req.id, len(accepted) >= needed_count, used,
+                             f"{min(len(accepted), needed_count)} of {needed_count} accepted")
+
+
+@dataclass(frozen=True)
+class PathwaySpec:
+    id: int
+    rule: str  # all | k_of_n | credits
+    k: int | None
+    credits: float | None
+    components: tuple[tuple[int, float], ...]  # (component micro-credential id, its ECTS credits)
+
+
+def evaluate_pathway(spec: PathwaySpec, earned_components: Iterable[int]) -> bool:
+    """A pathway is earned from the learner's active awards of its components."""
+    earned = set(earned_components) & {cid for cid, _ in spec.components}
+    if not spec.components:
+        return False
+    if spec.rule == "k_of_n":
+        return len(earned) >= max(1, spec.k or len(spec.components))
+    if spec.rule == "credits":
+        total = sum(credits for cid, credits in spec.components if cid in earned)
+        return total + 1e-9 >= (spec.credits or 0.0) > 0
+    return earned == {cid for cid, _ in spec.components}

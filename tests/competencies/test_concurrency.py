@@ -1,0 +1,82 @@
+"""Two requests that complete a credential at the same moment produce exactly one award (PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.models import Award, Evidence
+from tests.support.factories import fields, institution
+
+pytestmark = pytest.mark.skipif(not os.environ.get("LTI_MICROCRED_TEST_DATABASE_URL", "").startswith("postgresql"),
+                                reason="concurrency is proven on PostgreSQL (SQLite serialises writers)")
+
+
+def prepared(services: Any, pieces_needed: int) -> dict[str, Any]:
+    with services.sessions() as s:
+        inst = institution(s)
+        course = inst.course(s)
+        teacher, learner = inst.person(s, "Teacher"), inst.person(s, "Learner")
+        staff = inst.actor(teacher, course)
+        credential = ops.create_micro_credential(s, staff, fields())
+        module = ops.create_module(s, course.id, "Module", 10)
+        ops.set_requirement(s, staff, credential, module, inst.competencies[0].id, "evidence_count", pieces_needed)
+        ops.set_status(s, staff, credential, "published")
+        pieces = [ops.submit_evidence(s, inst.actor(learner, course, "learner"), inst.competencies[0].id,
+                                      text=f"piece {i}") for i in range(pieces_needed)]
+        s.commit()
+        return dict(staff=staff, pieces=[p.id for p in pieces], credential=credential.id)
+
+
+def race(services: Any, staff: Any, evidence_ids: list[int]) -> list[BaseException]:
+    """Each thread accepts one piece in its own transaction; all start together."""
+    barrier = threading.Barrier(len(evidence_ids))
+    errors: list[BaseException] = []
+
+    def accept(evidence_id: int) -> None:
+        try:
+            with services.sessions() as s:
+                evidence = s.get(Evidence, evidence_id)
+                barrier.wait()
+                ops.assess_evidence(s, staff, evidence, "accepted")
+                s.commit()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=accept, args=(e,)) for e in evidence_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return errors
+
+
+def awards(services: Any, credential_id: int) -> int:
+    with services.read_sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(Award).where(Award.micro_credential_id == credential_id)))
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_requests_completing_the_same_requirement_award_once(services: Any, attempt: int) -> None:
+    w = prepared(services, pieces_needed=1)
+    with services.sessions() as s:  # a second piece for the same requirement: either one completes it
+        first = s.get(Evidence, w["pieces"][0])
+        second = ops.record_evidence(s, w["staff"], first.learner_id, "submission",
+                                     competency_id=first.competency_id, text="another")
+        s.commit()
+        ids = [first.id, second.id]
+    assert race(services, w["staff"], ids) == []
+    assert awards(services, w["credential"]) == 1
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_requests_each_completing_half_still_award(services: Any, attempt: int) -> None:
+    """Write skew: each transaction alone sees the credential incomplete; the learner lock prevents a lost award."""
+    w = prepared(services, pieces_needed=2)
+    assert race(services, w["staff"], w["pieces"]) == []
+    assert awards(services, w["credential"]) == 1

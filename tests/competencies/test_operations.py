@@ -1,0 +1,236 @@
+"""Domain verbs against the real database: evidence, decisions, awards (once), revocation, audit, outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.models import (
+    AttestationRequest,
+    AuditEntry,
+    Award,
+    CompetencyProgress,
+    Evidence,
+)
+from lti_microcred.outbox import OutboxMessage
+from tests.support.factories import Institution, fields, institution
+
+
+@pytest.fixture
+def session(services: Any) -> Iterator[Session]:
+    with services.sessions() as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def world(session: Session) -> dict[str, Any]:
+    """A published credential: competency 1 needs 70% on module 1; competency 2 needs 2 accepted pieces."""
+    inst = institution(session)
+    course = inst.course(session)
+    teacher, learner = inst.person(session, "Teacher"), inst.person(session, "Learner")
+    staff = inst.actor(teacher, course)
+    credential = ops.create_micro_credential(session, staff, fields())
+    module = ops.create_module(session, course.id, "Module 1", 100)
+    c1, c2 = inst.competencies[0].id, inst.competencies[1].id
+    ops.set_requirement(session, staff, credential, module, c1, "score", 70)
+    ops.set_requirement(session, staff, credential, module, c2, "evidence_count", 2)
+    ops.set_status(session, staff, credential, "published")
+    return dict(inst=inst, course=course, teacher=teacher, learner=learner, staff=staff,
+                me=inst.actor(learner, course, "learner"), credential=credential, module=module, c1=c1, c2=c2)
+
+
+def count(session: Session, model: Any, *where: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def complete(session: Session, w: dict[str, Any]) -> list[Evidence]:
+    ops.record_lms_score(session, w["staff"], w["learner"].id, w["module"].id, 80, 100)
+    pieces = [ops.submit_evidence(session, w["me"], w["c2"], text=f"Piece {i}") for i in (1, 2)]
+    for piece in pieces:
+        ops.assess_evidence(session, w["staff"], piece, "accepted")
+    return pieces  # type: ignore[return-value]
+
+
+def test_evidence_accepted_completes_the_credential_once(session: Session, world: dict[str, Any]) -> None:
+    pieces = complete(session, world)
+    [award] = session.scalars(select(Award)).all()
+    assert (award.status, award.basis, award.learner_id) == ("active", "rules", world["learner"].id)
+    rests_on = json.loads(award.evidence_ids)["evidence"]
+    assert {p.id for p in pieces} <= set(rests_on)
+    kinds = [m.kind for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert kinds == ["issue_credential", "award_passback"]
+    # More evidence afterwards: still one award.
+    ops.assess_evidence(session, world["staff"], ops.submit_evidence(session, world["me"], world["c2"], text="3"),
+                        "accepted")
+    assert count(session, Award) == 1
+
+
+def test_progress_is_stored_per_competency(session: Session, world: dict[str, Any]) -> None:
+    ops.record_lms_score(session, world["staff"], world["learner"].id, world["module"].id, 50, 100)
+    rows = {r.competency_id: r for r in session.scalars(select(CompetencyProgress))}
+    assert rows[world["c1"]].state == "in_progress" and rows[world["c1"]].met == 0
+    assert rows[world["c2"]].state == "not_started"
+    ops.record_lms_score(session, world["staff"], world["learner"].id, world["module"].id, 75, 100)
+    session.expire_all()
+    assert session.scalars(select(CompetencyProgress.state).where(
+        CompetencyProgress.competency_id == world["c1"])).one() == "achieved"
+
+
+def test_rejected_evidence_needs_a_comment_and_does_not_count(session: Session, world: dict[str, Any]) -> None:
+    piece = ops.submit_evidence(session, world["me"], world["c2"], url="https://portfolio.example/1")
+    with pytest.raises(ops.EvidenceError, match="why"):
+        ops.assess_evidence(session, world["staff"], piece, "rejected")
+    ops.assess_evidence(session, world["staff"], piece, "rejected", "The link shows someone else's work.")
+    assert count(session, Award) == 0
+    assert count(session, AuditEntry, AuditEntry.action == "evidence.rejected") == 1
+
+
+def test_score_correction_supersedes_and_keeps_history(session: Session, world: dict[str, Any]) -> None:
+    first = ops.record_lms_score(session, world["staff"], world["learner"].id, world["module"].id, 90, 100)
+    assert ops.record_lms_score(session, world["staff"], world["learner"].id, world["module"].id, 90, 100) is None
+    second = ops.record_lms_score(session, world["staff"], world["learner"].id, world["module"].id, 40, 100)
+    assert first is not None and second is not None and second.supersedes_id == first.id
+    assert count(session, Evidence, Evidence.kind == "lms_score") == 2
+
+
+def test_revoke_needs_a_reason_and_is_recorded(session: Session, world: dict[str, Any]) -> None:
+    complete(session, world)
+    award = session.scalars(select(Award)).one()
+    with pytest.raises(ops.AwardError, match="reason"):
+        ops.revoke(session, world["staff"], award, "  ")
+    ops.revoke(session, world["staff"], award, "Plagiarism found in the project.")
+    assert (award.status, award.revoke_reason) == ("revoked", "Plagiarism found in the project.")
+    kinds = [m.kind for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert kinds[-2:] == ["revoke_credential", "award_passback"]
+    assert json.loads(session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id.desc())).first()) == {
+        "award_id": award.id, "status": "revoked"}
+    with pytest.raises(ops.AwardError, match="not active"):
+        ops.revoke(session, world["staff"], award, "again")
+
+
+def test_no_automatic_re_award_without_new_evidence(session: Session, world: dict[str, Any]) -> None:
+    complete(session, world)
+    award = session.scalars(select(Award)).one()
+    ops.revoke(session, world["staff"], award, "Granted by mistake.")
+    ops.reevaluate_everyone(session, world["staff"], world["credential"])
+    assert count(session, Award, Award.status == "active") == 0
+    later = ops.submit_evidence(session, world["me"], world["c2"], text="New work after the revocation")
+    later.created_dt = award.revoked_dt + dt.timedelta(seconds=1)  # type: ignore[operator]
+    session.flush()
+    ops.assess_evidence(session, world["staff"], later, "accepted")
+    assert count(session, Award, Award.status == "active") == 1
+    assert count(session, Award) == 2  # the revoked award stays on record
+
+
+def test_manual_award_requires_a_reason_and_happens_once(session: Session, world: dict[str, Any]) -> None:
+    with pytest.raises(ops.AwardError, match="reason"):
+        ops.award_manually(session, world["staff"], world["credential"], world["learner"].id, "")
+    ops.award_manually(session, world["staff"], world["credential"], world["learner"].id,
+                       "Assessed in person at the employer's site.")
+    with pytest.raises(ops.AwardError, match="already"):
+        ops.award_manually(session, world["staff"], world["credential"], world["learner"].id, "twice")
+    assert session.scalars(select(Award.basis)).one() == "manual"
+
+
+def test_prior_learning_recognised_by_an_assessor(session: Session, world: dict[str, Any]) -> None:
+    with pytest.raises(ops.EvidenceError, match="few sentences"):
+        ops.claim_prior_learning(session, world["me"], world["c2"], "I did it")
+    claim = ops.claim_prior_learning(session, world["me"], world["c2"],
+                                     "Three years as a data analyst at a logistics firm, cleaning shipment data.")
+    ops.assess_evidence(session, world["staff"], claim, "accepted", "Confirmed with the employer's letter.")
+    state = session.scalars(select(CompetencyProgress.via).where(CompetencyProgress.competency_id == world["c2"])).one()
+    assert state == "prior_learning"
+
+
+def test_workplace_attestation_link_is_single_use(session: Session, world: dict[str, Any]) -> None:
+    evidence, token = ops.request_attestation(session, world["me"], world["learner"].id, world["c2"],
+                                              "Built the weekly sales dashboard.", "Sam Supervisor", "sam@work.example")
+    ops.attest(session, token, confirmed=True, comment="Yes, Lea built it and presents it every Monday.")
+    decision = session.scalars(select(AuditEntry).where(AuditEntry.action == "evidence.accepted")).one()
+    assert "Sam Supervisor" in decision.actor_label and decision.actor_id is None
+    with pytest.raises(ops.EvidenceError, match="already been used"):
+        ops.attest(session, token, confirmed=True)
+    with pytest.raises(ops.EvidenceError, match="not valid"):
+        ops.attestation_for(session, "forged-token")
+    assert evidence.supervisor_email == "sam@work.example"
+
+
+def test_expired_attestation_link(session: Session, world: dict[str, Any]) -> None:
+    _, token = ops.request_attestation(session, world["me"], world["learner"].id, world["c2"], "Did it.",
+                                       "Sam", "sam@work.example")
+    request = session.scalars(select(AttestationRequest)).one()
+    request.expires_dt = request.expires_dt - dt.timedelta(days=30)
+    with pytest.raises(ops.EvidenceError, match="expired"):
+        ops.attest(session, token, confirmed=True)
+
+
+def test_override_with_reason(session: Session, world: dict[str, Any]) -> None:
+    with pytest.raises(ops.EvidenceError, match="reason"):
+        ops.override_competency(session, world["staff"], world["credential"], world["learner"].id, world["c1"],
+                                True, "")
+    ops.override_competency(session, world["staff"], world["credential"], world["learner"].id, world["c1"], True,
+                            "Demonstrated in the oral exam.")
+    assert session.scalars(select(CompetencyProgress.via).where(
+        CompetencyProgress.competency_id == world["c1"])).one() == "override"
+
+
+def test_missing_annex_i_elements_are_named(session: Session, world: dict[str, Any]) -> None:
+    with pytest.raises(ops.DefinitionError) as caught:
+        ops.create_micro_credential(session, world["staff"], fields(assessment_type="", country="Ireland",
+                                                                   learning_outcomes=[], eqf_level=9))
+    assert set(caught.value.problems) == {"assessment_type", "country", "learning_outcomes", "eqf_level"}
+
+
+def test_course_and_tenant_scope_are_enforced(session: Session, world: dict[str, Any]) -> None:
+    inst: Institution = world["inst"]
+    other_course = inst.course(session, "Other")
+    other_module = ops.create_module(session, other_course.id, "Elsewhere", 10)
+    with pytest.raises(ops.EvidenceError, match="not part of this course"):
+        ops.record_lms_score(session, world["staff"], world["learner"].id, other_module.id, 5, 10)
+    foreign = institution(session)
+    with pytest.raises(ops.EvidenceError, match="institution"):
+        ops.submit_evidence(session, world["me"], foreign.competencies[0].id, text="x")
+    piece = ops.submit_evidence(session, world["me"], world["c2"], text="mine")
+    outsider = inst.actor(world["teacher"], other_course)
+    with pytest.raises(ops.EvidenceError, match="not part of this course"):
+        ops.assess_evidence(session, outsider, piece, "accepted")
+    with pytest.raises(ops.DomainError, match="another course"):
+        ops.set_status(session, outsider, world["credential"], "archived")
+
+
+def test_pathway_across_courses_k_of_n(session: Session, world: dict[str, Any]) -> None:
+    inst: Institution = world["inst"]
+    second_course = inst.course(session, "Second")
+    staff2 = inst.actor(world["teacher"], second_course)
+    other = ops.create_micro_credential(session, staff2, fields(title="Visualisation", ects_credits=3))
+    module2 = ops.create_module(session, second_course.id, "Charts", 10)
+    ops.set_requirement(session, staff2, other, module2, world["c3"] if "c3" in world else inst.competencies[2].id,
+                        "score", 50)
+    ops.set_status(session, staff2, other, "published")
+    pathway = ops.create_micro_credential(session, world["staff"], fields(
+        title="Certificate in Data", kind="pathway", pathway_rule="k_of_n", pathway_k=2, ects_credits=5))
+    ops.set_pathway_components(session, world["staff"], pathway, [world["credential"].id, other.id])
+    ops.set_status(session, world["staff"], pathway, "published")
+    complete(session, world)
+    assert count(session, Award, Award.micro_credential_id == pathway.id) == 0  # 1 of 2
+    ops.record_lms_score(session, staff2, world["learner"].id, module2.id, 8, 10)
+    pathway_award = session.scalars(select(Award).where(Award.micro_credential_id == pathway.id)).one()
+    assert json.loads(pathway_award.evidence_ids)["components"] == sorted([world["credential"].id, other.id])
+
+
+def test_pathway_components_from_another_institution_are_refused(session: Session, world: dict[str, Any]) -> None:
+    foreign = institution(session)
+    foreign_course = foreign.course(session)
+    theirs = ops.create_micro_credential(session, foreign.actor(foreign.person(session, "T"), foreign_course),
+                                         fields())
+    pathway = ops.create_micro_credential(session, world["staff"], fields(kind="pathway", pathway_rule="all"))
+    with pytest.raises(ops.DomainError, match="institution"):
+        ops.set_pathway_components(session, world["staff"], pathway, [theirs.id])

@@ -1,0 +1,138 @@
+"""The rules evaluator, table-driven: every requirement kind, prior learning, overrides, supersession,
+pathways (all, k of n, credits), and a property: the order evidence arrives in never changes the result."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lti_microcred.competencies.rules import (
+    ACHIEVED,
+    EVIDENCE_COUNT,
+    IN_PROGRESS,
+    NOT_STARTED,
+    RUBRIC,
+    SCORE,
+    CredentialSpec,
+    Fact,
+    PathwaySpec,
+    RequirementSpec,
+    effective,
+    evaluate,
+    evaluate_pathway,
+)
+
+C1, C2 = 101, 102
+M1, M2 = 11, 12
+SPEC = CredentialSpec(1, (C1, C2), (
+    RequirementSpec(1, C1, M1, SCORE, min_percent=70),
+    RequirementSpec(2, C1, M1, RUBRIC, min_level=3),
+    RequirementSpec(3, C2, M2, EVIDENCE_COUNT, min_count=2),
+))
+
+
+def score(id_: int, ratio: float, supersedes: int | None = None) -> Fact:
+    return Fact(id_, "lms_score", module_id=M1, score_ratio=ratio, supersedes=supersedes)
+
+
+def rubric(id_: int, level: int, competency: int = C1) -> Fact:
+    return Fact(id_, "rubric", competency_id=competency, rubric_level=level)
+
+
+def piece(id_: int, accepted: bool | None = True, kind: str = "submission", competency: int = C2) -> Fact:
+    return Fact(id_, kind, competency_id=competency, accepted=accepted)
+
+
+@pytest.mark.parametrize("facts, c1_state, c2_state, earned", [
+    ([], NOT_STARTED, NOT_STARTED, False),
+    ([score(1, 0.69)], IN_PROGRESS, NOT_STARTED, False),  # 69% < 70%
+    ([score(1, 0.70), rubric(2, 3)], ACHIEVED, NOT_STARTED, False),  # exactly at thresholds
+    ([score(1, 0.95), rubric(2, 2)], IN_PROGRESS, NOT_STARTED, False),  # Developing < Proficient
+    ([score(1, 0.95), rubric(2, 4), piece(3), piece(4)], ACHIEVED, ACHIEVED, True),
+    ([score(1, 0.95), rubric(2, 4), piece(3), piece(4, accepted=None)], ACHIEVED, IN_PROGRESS, False),  # pending
+    ([score(1, 0.95), rubric(2, 4), piece(3), piece(4, accepted=False)], ACHIEVED, IN_PROGRESS, False),  # rejected
+    ([score(1, 0.95), rubric(2, 4), piece(3), piece(4, kind="workplace")], ACHIEVED, ACHIEVED, True),
+    ([score(1, 0.95), rubric(2, 4), piece(3), piece(4, None, "prior_learning")], ACHIEVED, IN_PROGRESS, False),
+])
+def test_requirement_kinds(facts: list[Fact], c1_state: str, c2_state: str, earned: bool) -> None:
+    result = evaluate(SPEC, facts)
+    assert (result.competency(C1).state, result.competency(C2).state, result.earned) == (c1_state, c2_state, earned)
+
+
+def test_accepted_submission_with_a_rubric_level_counts_for_both() -> None:
+    judged = Fact(5, "submission", competency_id=C1, accepted=True, rubric_level=3)
+    result = evaluate(SPEC, [score(1, 0.8), judged])
+    assert result.competency(C1).state == ACHIEVED
+
+
+def test_prior_learning_recognised_achieves_the_competency() -> None:
+    result = evaluate(SPEC, [piece(1, kind="prior_learning", competency=C2)])
+    assert result.competency(C2).state == ACHIEVED and result.competency(C2).via == "prior_learning"
+    assert evaluate(SPEC, [piece(1, accepted=None, kind="prior_learning")]).competency(C2).state != ACHIEVED
+
+
+def test_override_wins_either_way() -> None:
+    granted = Fact(9, "override", competency_id=C2, achieved=True)
+    assert evaluate(SPEC, [granted]).competency(C2).via == "override"
+    withdrawn = Fact(10, "override", competency_id=C2, achieved=False, supersedes=9)
+    full = [score(1, 1.0), rubric(2, 4), piece(3), piece(4)]
+    assert evaluate(SPEC, [*full, granted, withdrawn]).competency(C2).state == IN_PROGRESS
+
+
+def test_supersession_keeps_history_but_counts_the_correction() -> None:
+    corrected = [score(1, 0.95), score(2, 0.40, supersedes=1), rubric(3, 4)]
+    assert [f.id for f in effective(corrected)] == [2, 3]
+    assert evaluate(SPEC, corrected).competency(C1).state == IN_PROGRESS
+    fork = [score(1, 0.5), score(2, 0.9, supersedes=1), score(3, 0.6, supersedes=1), rubric(4, 4)]
+    assert evaluate(SPEC, fork).competency(C1).state == ACHIEVED  # both corrections live: the best counts
+
+
+def test_award_rests_on_the_evidence_that_met_the_requirements() -> None:
+    facts = [score(1, 0.5), score(2, 0.9, supersedes=1), rubric(3, 4), piece(4), piece(5), piece(6)]
+    assert evaluate(SPEC, facts).evidence_ids == (2, 3, 4, 5)
+
+
+def test_credential_without_requirements_is_never_earned() -> None:
+    assert not evaluate(CredentialSpec(2, (), ()), [score(1, 1.0)]).earned
+
+
+@pytest.mark.parametrize("rule, k, credits, earned, expected", [
+    ("all", None, None, {1, 2, 3}, True),
+    ("all", None, None, {1, 2}, False),
+    ("k_of_n", 2, None, {1, 3}, True),
+    ("k_of_n", 2, None, {3}, False),
+    ("credits", None, 10.0, {1, 2}, True),  # 5 + 5
+    ("credits", None, 10.0, {1}, False),
+    ("credits", None, 10.0, {3}, True),  # 10 alone
+    ("all", None, None, {1, 2, 3, 99}, True),  # unrelated awards do not matter
+])
+def test_pathway_rules(rule: str, k: int | None, credits: float | None, earned: set[int], expected: bool) -> None:
+    spec = PathwaySpec(50, rule, k, credits, ((1, 5.0), (2, 5.0), (3, 10.0)))
+    assert evaluate_pathway(spec, earned) is expected
+
+
+def test_empty_pathway_is_never_earned() -> None:
+    assert not evaluate_pathway(PathwaySpec(50, "all", None, None, ()), {1})
+
+
+FACT = st.builds(
+    Fact,
+    id=st.integers(1, 40),
+    kind=st.sampled_from(["lms_score", "rubric", "submission", "workplace", "prior_learning", "override"]),
+    module_id=st.sampled_from([M1, M2, None]),
+    competency_id=st.sampled_from([C1, C2, None]),
+    score_ratio=st.one_of(st.none(), st.floats(0, 1)),
+    rubric_level=st.one_of(st.none(), st.integers(1, 4)),
+    accepted=st.sampled_from([True, False, None]),
+    achieved=st.sampled_from([True, False, None]),
+    supersedes=st.one_of(st.none(), st.integers(1, 40)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FACT, max_size=25, unique_by=lambda f: f.id), st.randoms())
+def test_order_of_evidence_never_changes_the_result(facts: list[Fact], rnd) -> None:  # noqa: ANN001
+    shuffled = list(facts)
+    rnd.shuffle(shuffled)
+    assert evaluate(SPEC, facts) == evaluate(SPEC, shuffled)
