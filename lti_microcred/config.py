@@ -53,6 +53,17 @@ class Settings:
     dynamic_registration_invite_hours: int = 48
     workers: int = 0
     threads: int = 4
+    # Evidence files: where they are stored (default: instance/files) and how large one may be.
+    storage_path: str = ""
+    upload_max_bytes: int = 10 * 1024 * 1024
+    # Outbox delivery (gradebook, credentials): a thread in each web process unless 0 (then run `microcred worker`).
+    worker_in_process: int = 1
+    worker_poll_seconds: float = 1.0
+    delivery_backoff_seconds: float = 2.0
+    delivery_backoff_max_seconds: float = 3600.0
+    # How often rosters (NRPS) and LMS gradebook results (AGS) are read back, per course.
+    roster_sync_minutes: int = 60
+    grade_readback_minutes: int = 15
 
     @property
     def is_production(self) -> bool:
@@ -67,6 +78,10 @@ class Settings:
     @property
     def resolved_secret_key(self) -> str:
         return self.secret_key or DEV_SECRET_KEY
+
+    @property
+    def resolved_storage_path(self) -> str:
+        return self.storage_path or str(Path(self.instance_path).resolve() / "files")
 
     @property
     def base_host(self) -> str:
@@ -159,7 +174,8 @@ def validate(settings: Settings) -> None:
         problems.append(f"base_url must be an absolute http(s) URL, got {settings.base_url!r}")
     if settings.default_deployment_policy not in {"hold", "accept"}:
         problems.append("default_deployment_policy must be 'hold' or 'accept'")
-    for name in ("iat_max_age_seconds", "state_ttl_seconds", "session_ttl_seconds", "launch_max_bytes"):
+    for name in ("iat_max_age_seconds", "state_ttl_seconds", "session_ttl_seconds", "launch_max_bytes",
+                 "upload_max_bytes", "worker_poll_seconds", "delivery_backoff_seconds"):
         if getattr(settings, name) <= 0:
             problems.append(f"{name} must be positive")
     if settings.is_production:
@@ -169,5 +185,8 @@ def validate(settings: Settings) -> None:
             problems.append("secret_key must be at least 32 characters in production")
         if base.scheme != "https":
             problems.append("production mode needs an https base_url: LMS launches require it")
+    if settings.session_ttl_seconds < settings.iat_max_age_seconds + settings.clock_skew_seconds:
+        problems.append("session_ttl_seconds must exceed iat_max_age_seconds + clock_skew_seconds "
+                        "(spent nonces are kept as long as sessions)")
     if problems:
         raise ConfigError("; ".join(problems))
