@@ -1,0 +1,74 @@
+"""Competency frameworks of the launch's institution: list, hierarchy, upload (CASE JSON or Moodle CSV).
+
+Every query is scoped by the session's platform, so an institution never sees another's frameworks, even
+on hosted Canvas where many institutions share one issuer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, render_template, request
+
+from ..competencies.importers import DEFAULT_MAX_BYTES, FORMAT_LABELS, FrameworkImportError, Problem, import_framework
+from ..competencies.importers.catalogue import competency_tree, framework_of_platform, framework_summaries
+from ..lti.roles import ADMIN, INSTRUCTOR
+from ..requestctx import db
+from .guards import current_session, requires_role, session_blueprint
+
+bp = session_blueprint("frameworks", __name__, "/frameworks")
+FORMAT_CHOICES = (("", "Detect automatically"), ("case", FORMAT_LABELS["case"]),
+                  ("moodle-csv", FORMAT_LABELS["moodle_csv"]))
+
+
+@bp.route("/", methods=["GET"])
+@requires_role(INSTRUCTOR, ADMIN)
+def index() -> str:
+    return _index_page()
+
+
+@bp.route("/", methods=["POST"])
+@requires_role(INSTRUCTOR, ADMIN)
+def upload() -> tuple[str, int] | str:
+    """One import = one transaction: the file is checked whole, then written and committed, or nothing."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _index_page(problems=[Problem("", "Choose a file to import.")]), 422
+    data = upload.stream.read(DEFAULT_MAX_BYTES + 1)  # the importer refuses anything over the limit
+    session = db()
+    try:
+        report = import_framework(session, current_session().platform_id, data, upload.filename,
+                                  request.form.get("format") or None)
+    except FrameworkImportError as exc:
+        session.rollback()
+        return _index_page(problems=exc.problems, summary=str(exc), filename=upload.filename), 422
+    session.commit()
+    return _index_page(report=report)
+
+
+@bp.route("/<int:framework_id>")
+@requires_role(INSTRUCTOR, ADMIN)
+def show(framework_id: int) -> str:
+    s = current_session()
+    framework = framework_of_platform(db(), s.platform_id, framework_id)
+    if framework is None:
+        abort(404)
+    tree = competency_tree(db(), framework.id)
+    return render_template("frameworks/show.html", s=s, framework=framework, tree=tree,
+                           count=_count(tree), labels=FORMAT_LABELS)
+
+
+def _index_page(**result: Any) -> str:
+    s = current_session()
+    return render_template("frameworks/index.html", s=s, frameworks=framework_summaries(db(), s.platform_id),
+                           labels=FORMAT_LABELS, format_choices=FORMAT_CHOICES,
+                           max_megabytes=DEFAULT_MAX_BYTES // (1024 * 1024), **result)
+
+
+def _count(tree: list[Any]) -> int:
+    total, stack = 0, list(tree)
+    while stack:
+        node = stack.pop()
+        total += 1
+        stack.extend(node.children)
+    return total

@@ -1,0 +1,202 @@
+"""`microcred framework import|list` as a real process, and the frameworks page after a real launch."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from lti_microcred import create_app
+from lti_microcred.competencies.importers import import_framework
+from lti_microcred.competencies.importers.catalogue import competency_tree
+from lti_microcred.competencies.models import Competency, Framework
+from lti_microcred.db import transaction
+from lti_microcred.devplatform.demo import start_in_thread
+from lti_microcred.services import Services
+from lti_microcred.web import frameworks
+from tests.conftest import free_port
+from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
+from tests.test_cli import microcred
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "frameworks"
+CANVAS = "https://canvas.instructure.com"
+MOODLE = "https://moodle.example.edu"
+
+
+def _add(tmp: Path, issuer: str, client_id: str) -> None:
+    result = microcred(tmp, "platform", "add", "--issuer", issuer, "--client-id", client_id,
+                       "--auth-login-url", f"{issuer}/auth", "--auth-token-url", f"{issuer}/token",
+                       "--key-set-url", f"{issuer}/jwks")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh instance with one Moodle and two hosted-Canvas institutions (same issuer)."""
+    tmp = tmp_path_factory.mktemp("framework-cli")
+    assert microcred(tmp, "init").returncode == 0
+    _add(tmp, MOODLE, "moodle-client")
+    _add(tmp, CANVAS, "10000000000001")
+    _add(tmp, CANVAS, "10000000000002")
+    return tmp
+
+
+def test_cli_imports_reimports_and_lists(instance: Path) -> None:
+    path = str(FIXTURES / "digital_skills_moodle.csv")
+    first = microcred(instance, "framework", "import", path, "--issuer", MOODLE)
+    assert first.returncode == 0, first.stderr
+    assert "created from Moodle CSV" in first.stdout and "20 created, 0 updated, 0 unchanged" in first.stdout
+    again = microcred(instance, "framework", "import", path, "--issuer", MOODLE, "--format", "moodle-csv")
+    assert "imported again" in again.stdout and "0 created, 0 updated, 20 unchanged" in again.stdout
+    listing = microcred(instance, "framework", "list", "--issuer", MOODLE).stdout
+    assert re.search(rf"Digital Skills for Learners  competencies=20  platform=\d+ \({MOODLE} client_id=moodle-client\)"
+                     r"  source=moodle_csv  identifier=DSL-2025", listing), listing
+    assert len(listing.splitlines()) == 1
+
+
+def test_cli_needs_client_id_when_institutions_share_an_issuer(instance: Path) -> None:
+    path = str(FIXTURES / "digital_skills_case.json")
+    ambiguous = microcred(instance, "framework", "import", path, "--issuer", CANVAS)
+    assert ambiguous.returncode != 0
+    assert "2 registrations share the issuer" in ambiguous.stderr and "--client-id" in ambiguous.stderr
+    chosen = microcred(instance, "framework", "import", path, "--issuer", CANVAS, "--client-id", "10000000000002")
+    assert chosen.returncode == 0 and "created from CASE 1.1 JSON" in chosen.stdout, chosen.stderr
+    assert "client_id=10000000000002" in microcred(instance, "framework", "list", "--issuer", CANVAS).stdout
+    other = microcred(instance, "framework", "list", "--issuer", CANVAS, "--client-id", "10000000000001")
+    assert other.stdout.startswith("no frameworks imported")
+
+
+def test_cli_lists_every_problem_and_imports_nothing(instance: Path) -> None:
+    before = microcred(instance, "framework", "list").stdout
+    result = microcred(instance, "framework", "import", str(FIXTURES / "moodle_cycle.csv"), "--issuer", MOODLE)
+    assert result.returncode == 1
+    assert "moodle_cycle.csv: The framework was not imported: 2 problems found." in result.stderr
+    assert "line 4: The parents form a cycle" in result.stderr and "line 6: It is its own parent" in result.stderr
+    unknown = microcred(instance, "framework", "import", str(FIXTURES / "moodle_latin1.csv"), "--issuer", MOODLE)
+    assert unknown.returncode == 1 and "not UTF-8" in unknown.stderr
+    assert microcred(instance, "framework", "list").stdout == before
+
+
+def test_cli_unknown_issuer_is_a_clear_error(instance: Path) -> None:
+    result = microcred(instance, "framework", "import", str(FIXTURES / "digital_skills_case.json"),
+                       "--issuer", "https://lms.unknown.example")
+    assert result.returncode == 1 and "no LMS registration with issuer https://lms.unknown.example" in result.stderr
+
+
+# --- the page -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tool_base(app: Any, live_tool: str, services: Services) -> Iterator[str]:
+    """The live tool when it already serves the frameworks pages; else the same tool with them added.
+
+    Sessions live in the database, so a launch through the live tool is valid on the second server too.
+    """
+    if "frameworks" in app.blueprints:
+        yield live_tool
+        return
+    extended = create_app(services=services)
+    extended.config["TESTING"] = True
+    extended.register_blueprint(frameworks.bp)
+    port = free_port()
+    server = start_in_thread(extended, "127.0.0.1", port)
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    server.server_close()
+
+
+def open_page(browser: Browser, lms: LmsHandle, base: str, user: str = "instructor-1") -> requests.Response:
+    landing = browser.launch(lms, user)
+    assert landing.status_code == 200, reason_of(landing)
+    return browser.http.get(base + urlsplit(landing.url).path + "frameworks/")
+
+
+def upload(browser: Browser, page: requests.Response, name: str, data: bytes | None = None,
+           **fields: str) -> requests.Response:
+    content = data if data is not None else (FIXTURES / name).read_bytes()
+    return browser.http.post(page.url, data={**form_fields(page.text), **fields}, files={"file": (name, content)})
+
+
+def framework_count(services: Services) -> int:
+    with services.read_sessions() as session:
+        return session.scalar(select(func.count()).select_from(Framework)) or 0
+
+
+def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser: Browser, tool_base: str) -> None:
+    page = open_page(browser, moodle, tool_base)
+    assert page.status_code == 200, reason_of(page)
+    assert 'id="no-frameworks"' in page.text and '<label for="framework-file">' in page.text
+    answer = upload(browser, page, "digital_skills_case.json")
+    assert answer.status_code == 200, answer.text[:500]
+    assert 'data-created="20"' in answer.text and "Digital Skills for Learners" in answer.text
+    assert "20 competencies" in answer.text
+    link = re.search(r'href="([^"]+/frameworks/\d+)"', answer.text)
+    assert link
+    tree = browser.http.get(tool_base + link.group(1))
+    assert tree.status_code == 200 and 'id="competency-count">20<' in tree.text
+    codes = {code: int(level) for level, code in re.findall(r'data-level="(\d)">\s*<strong>(DS[.\d]+)</strong>',
+                                                            tree.text)}
+    assert (codes["DS.1"], codes["DS.1.1"], codes["DS.1.1.1"], len(codes)) == (1, 2, 3, 20)
+
+    again = upload(browser, page, "digital_skills_case.json", format="case")
+    assert 'data-unchanged="20"' in again.text and "imported again" in again.text
+
+
+def test_problems_are_listed_and_nothing_is_imported(moodle: LmsHandle, browser: Browser, tool_base: str,
+                                                     services: Services) -> None:
+    page = open_page(browser, moodle, tool_base)
+    answer = upload(browser, page, "moodle_unknown_parent.csv")
+    assert answer.status_code == 422
+    assert 'id="import-problems"' in answer.text and 'role="alert"' in answer.text
+    assert "<strong>line 4</strong>: Its parent &#39;SPR.9&#39; is not a competency of this file." in answer.text
+    big = upload(browser, page, "huge.csv", data=b"x" * (10 * 1024 * 1024 + 1))
+    assert big.status_code == 422 and "the limit is 10.0 MB" in big.text
+    assert framework_count(services) == 0
+
+
+def test_upload_needs_the_csrf_token(moodle: LmsHandle, browser: Browser, tool_base: str) -> None:
+    page = open_page(browser, moodle, tool_base)
+    answer = browser.http.post(page.url, files={"file": ("f.json", b"{}")})
+    assert (answer.status_code, reason_of(answer)) == (400, "csrf_failed")
+
+
+def test_learners_may_not_open_the_page(moodle: LmsHandle, browser: Browser, tool_base: str) -> None:
+    page = open_page(browser, moodle, tool_base, "learner-1")
+    assert (page.status_code, reason_of(page)) == (403, "not_allowed")
+
+
+def test_frameworks_of_another_platform_are_invisible(moodle: LmsHandle, canvas: LmsHandle, browser: Browser,
+                                                      tool_base: str, services: Services) -> None:
+    with transaction(services.sessions) as session:
+        theirs = import_framework(session, canvas.platform_id, (FIXTURES / "digital_skills_case.json").read_bytes())
+        their_id = theirs.framework.id
+    page = open_page(browser, moodle, tool_base)
+    assert page.status_code == 200 and 'id="no-frameworks"' in page.text
+    assert "Digital Skills for Learners" not in page.text
+    peek = browser.http.get(page.url + str(their_id))
+    assert (peek.status_code, reason_of(peek)) == (404, "http_404")
+    own = open_page(browser, canvas, tool_base)
+    assert "Digital Skills for Learners" in own.text
+
+
+def test_tree_survives_rows_the_importer_would_refuse(services: Services, moodle: LmsHandle) -> None:
+    """A cycle written by other means (SQL, a future editor) must not hang or hide the page."""
+    with transaction(services.sessions) as session:
+        report = import_framework(session, moodle.platform_id, (FIXTURES / "digital_skills_moodle.csv").read_bytes())
+        comps = {c.code or "": c for c in session.scalars(select(Competency).where(
+            Competency.framework_id == report.framework.id))}
+        comps["DS.1"].parent_id = comps["DS.1.1.1"].id  # DS.1 -> DS.1.1 -> DS.1.1.1 -> DS.1
+        comps["DS.2"].parent_id = comps["DS.2"].id
+        session.flush()
+        tree = competency_tree(session, report.framework.id)
+    seen: list[str | None] = []
+    stack = list(tree)
+    while stack:
+        node = stack.pop()
+        seen.append(node.competency.code)
+        stack.extend(node.children)
+    assert sorted(c or "" for c in seen) == sorted(comps) and len(seen) == 20
