@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import DomainError
+
 if TYPE_CHECKING:
     from ..models import Framework
 
@@ -22,7 +24,7 @@ class Problem:
         return f"{self.location}: {self.message}" if self.location else self.message
 
 
-class FrameworkImportError(Exception):
+class FrameworkImportError(DomainError):
     """The file was refused and nothing was written; `problems` lists every reason found."""
 
     def __init__(self, problems: list[Problem]) -> None:
