@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .contexts import MICROCRED_CONTEXT_URL, OB_V3P0, VC_V2
+from .contexts import OB_V3P0, VC_V2, extension_context_url
 from .dates import format_datetime
 from .errors import CredentialError
 from .model import (
@@ -21,14 +21,14 @@ from .model import (
 )
 from .status_list import build_status_entry
 
-OB_CONTEXTS: Final = (VC_V2, OB_V3P0, MICROCRED_CONTEXT_URL)
+OB_CONTEXTS: Final = (VC_V2, OB_V3P0)
 
 
 def build_open_badge_credential(issuer: IssuerProfile, achievement: Achievement, award: Award) -> dict[str, Any]:
     """An unsigned OB 3.0 OpenBadgeCredential with an embedded issuer Profile and AchievementSubject."""
     credential = pruned(
         {
-            "@context": list(OB_CONTEXTS),
+            "@context": [*OB_CONTEXTS, extension_context_url()],
             "id": award.credential_id,
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": award.name or achievement.name,

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any, Final
 
 from .builder import identity_json, profile_json, pruned
-from .contexts import CLR_V2P0, MICROCRED_CONTEXT_URL, OB_V3P0, VC_V2
+from .contexts import CLR_V2P0, OB_V3P0, VC_V2, extension_context_url
 from .dates import format_datetime
 from .errors import CredentialError
 from .model import HashedIdentity, IssuerProfile
 
-CLR_CONTEXTS: Final = (VC_V2, CLR_V2P0, OB_V3P0, MICROCRED_CONTEXT_URL)
+CLR_CONTEXTS: Final = (VC_V2, CLR_V2P0, OB_V3P0)
 ASSOCIATION_TYPES: Final = frozenset(
     {
         "exactMatchOf",
@@ -77,7 +77,7 @@ def build_clr_credential(
     )
     return pruned(
         {
-            "@context": list(CLR_CONTEXTS),
+            "@context": [*CLR_CONTEXTS, extension_context_url()],
             "id": credential_id,
             "type": ["VerifiableCredential", "ClrCredential"],
             "name": name,

@@ -11,7 +11,7 @@ import pytest
 from lti_microcred.credentials.builder import build_open_badge_credential
 from lti_microcred.credentials.canonical import canonicalize_with_report
 from lti_microcred.credentials.clr import Association, build_clr_credential, stacking
-from lti_microcred.credentials.contexts import CLR_V2P0, MICROCRED_CONTEXT_URL, MICROCRED_VOCAB, OB_V3P0, VC_V2
+from lti_microcred.credentials.contexts import CLR_V2P0, MICROCRED_VOCAB, OB_V3P0, VC_V2, extension_context_url
 from lti_microcred.credentials.dataintegrity import Ed25519Signer
 from lti_microcred.credentials.errors import CredentialError
 from lti_microcred.credentials.model import EuMicrocredentialInfo, HashedIdentity, IssuerProfile
@@ -39,7 +39,7 @@ EU_TERMS = {
 
 def test_full_credential_shape(issuer: IssuerProfile) -> None:
     credential = build_open_badge_credential(issuer, full_achievement(), full_award())
-    assert credential["@context"] == [VC_V2, OB_V3P0, MICROCRED_CONTEXT_URL]
+    assert credential["@context"] == [VC_V2, OB_V3P0, extension_context_url()]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["issuer"]["type"] == ["Profile"] and credential["issuer"]["id"] == issuer.id
     assert credential["issuer"]["address"]["addressCountryCode"] == "IE"
@@ -125,7 +125,7 @@ def test_hashed_identity() -> None:
 
 def test_clr_bundles_signed_credentials_and_stacking(issuer: IssuerProfile, signer: Ed25519Signer) -> None:
     clr = build_clr(issuer, signer)
-    assert clr["@context"] == [VC_V2, CLR_V2P0, OB_V3P0, MICROCRED_CONTEXT_URL]
+    assert clr["@context"] == [VC_V2, CLR_V2P0, OB_V3P0, extension_context_url()]
     assert clr["type"] == ["VerifiableCredential", "ClrCredential"]
     subject = clr["credentialSubject"]
     assert subject["type"] == ["ClrSubject"]

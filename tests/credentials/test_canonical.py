@@ -12,9 +12,9 @@ import pytest
 
 from lti_microcred.credentials.canonical import Limits, canonicalize, canonicalize_with_report
 from lti_microcred.credentials.contexts import (
-    MICROCRED_CONTEXT_URL,
     MICROCRED_VOCAB,
     document_loader,
+    extension_context_url,
     microcred_context_document,
 )
 from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
@@ -58,7 +58,7 @@ def test_an_undefined_term_is_refused_and_named(shapes: dict[str, Callable[[], d
 
 def test_our_terms_are_undefined_without_our_context(shapes: dict[str, Callable[[], dict[str, Any]]]) -> None:
     credential = shapes["eu-mandatory-only"]()
-    credential["@context"].remove(MICROCRED_CONTEXT_URL)
+    credential["@context"].remove(extension_context_url())
     problems = canonicalize_with_report(credential).problems
     assert any("'ectsCredits'" in p for p in problems)
     assert any("'eqfLevel'" in p for p in problems)
@@ -116,7 +116,7 @@ def test_contexts_are_only_ever_served_from_the_bundle(
 def test_our_context_carries_the_configured_vocabulary() -> None:
     served = microcred_context_document()
     assert served["@context"]["mc"] == MICROCRED_VOCAB
-    assert document_loader(MICROCRED_CONTEXT_URL)["document"] == served
+    assert document_loader(extension_context_url())["document"] == served
     served["@context"]["mc"] = "changed"
     assert microcred_context_document()["@context"]["mc"] == MICROCRED_VOCAB  # callers get copies
 

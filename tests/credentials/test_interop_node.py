@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lti_microcred.credentials.canonical import canonicalize
-from lti_microcred.credentials.contexts import BUNDLED_CONTEXT_URLS, load_context
+from lti_microcred.credentials.contexts import bundled_context_urls, load_context
 from lti_microcred.credentials.dataintegrity import Ed25519Signer, proofs_of, sign
 from lti_microcred.credentials.keys import KeyResolver
 from lti_microcred.credentials.multikey import ed25519_private_key_to_multibase, ed25519_public_key_to_multibase
@@ -60,7 +60,7 @@ def _job(
     undefined["credentialSubject"]["achievement"]["creditValue"] = 5
     return {
         "now": NOW.isoformat(),
-        "contexts": {url: load_context(url) for url in BUNDLED_CONTEXT_URLS},
+        "contexts": {url: load_context(url) for url in bundled_context_urls()},
         "documents": {ISSUER: did_document, controller["id"]: controller, **revoked_lists},
         "canonize": [{"name": n, "document": build()} for n, build in shapes.items()]
         + [{"name": "undefined-term", "document": undefined}],

@@ -23,13 +23,12 @@ from typing import Any, Final
 
 from ..errors import UnknownContextError
 
-# The one knob for our extension context: credentials name MICROCRED_CONTEXT_URL, and the web layer
-# serves microcred_context_document() at MICROCRED_CONTEXT_PATH on this origin. Choose it before the
-# first credential is issued: signed credentials keep naming it forever.
-MICROCRED_BASE_URL: Final = "https://microcred.example"
+# Our extension context is served by each deployment of the tool at MICROCRED_CONTEXT_PATH on its own origin
+# (configure_extension_context(base_url) at start-up); its terms map to one fixed vocabulary, so the document
+# is the same everywhere. Signed credentials keep naming the URL they were signed with.
 MICROCRED_CONTEXT_PATH: Final = "/contexts/microcred-v1.json"
-MICROCRED_CONTEXT_URL: Final = MICROCRED_BASE_URL + MICROCRED_CONTEXT_PATH
-MICROCRED_VOCAB: Final = MICROCRED_BASE_URL + "/vocab/microcred#"
+MICROCRED_VOCAB: Final = "https://w3id.org/lti-microcred/vocab#"
+DEFAULT_EXTENSION_BASE: Final = "https://microcred.example"
 
 VC_V2: Final = "https://www.w3.org/ns/credentials/v2"
 OB_V3P0: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -49,34 +48,52 @@ _FILES: Final[dict[str, str]] = {
     DATA_INTEGRITY_V2: "data-integrity-v2.json",
     MULTIKEY_V1: "multikey-v1.json",
     DID_V1: "did-v1.json",
-    MICROCRED_CONTEXT_URL: "microcred-v1.json",
 }
+_EXTENSION_FILE: Final = "microcred-v1.json"
+_extension_url = DEFAULT_EXTENSION_BASE + MICROCRED_CONTEXT_PATH
 
-BUNDLED_CONTEXT_URLS: Final = frozenset(_FILES)
+
+def configure_extension_context(base_url: str) -> str:
+    """Name our extension context after this deployment's public URL (call once at start-up)."""
+    global _extension_url
+    _extension_url = base_url.rstrip("/") + MICROCRED_CONTEXT_PATH
+    return _extension_url
+
+
+def extension_context_url() -> str:
+    return _extension_url
+
+
+def bundled_context_urls() -> frozenset[str]:
+    return frozenset({*_FILES, _extension_url})
+
+
+def _file_for(url: str) -> str | None:
+    return _EXTENSION_FILE if url == _extension_url else _FILES.get(url)
 
 
 @cache
-def _parsed(url: str) -> dict[str, Any]:
-    name = _FILES[url]
+def _parsed(name: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
-    if url == MICROCRED_CONTEXT_URL:
+    if name == _EXTENSION_FILE:
         document["@context"]["mc"] = MICROCRED_VOCAB
     return document
 
 
 def load_context(url: str) -> dict[str, Any]:
     """A fresh copy of a bundled context document; UnknownContextError for anything else."""
-    if url not in _FILES:
+    name = _file_for(url)
+    if name is None:
         raise UnknownContextError(
             f"The JSON-LD context {url!r} is not bundled with lti_microcred; contexts are never fetched "
             "from the network. Bundle it in lti_microcred/credentials/contexts/ if it is needed."
         )
-    return copy.deepcopy(_parsed(url))
+    return copy.deepcopy(_parsed(name))
 
 
 def microcred_context_document() -> dict[str, Any]:
     """Our extension context exactly as we sign with it, for the web layer to serve."""
-    return load_context(MICROCRED_CONTEXT_URL)
+    return load_context(_extension_url)
 
 
 def document_loader(url: str, options: Any = None) -> dict[str, Any]:
