@@ -48,13 +48,15 @@ def ensure_secret(instance_path: str) -> Path | None:
 
 def initialise(services: Services) -> list[str]:
     """Migrate the database and make sure the tool has signing keys. Returns what was done."""
+    from .credentials.issuer import ensure_issuer
     from .lti.keys import ensure_keys
     from .migrate import upgrade
 
     upgrade(services.engine)
     with transaction(services.sessions) as session:
-        created = ensure_keys(session, services.box)
-    return ["database migrated to the latest schema"] + [f"key {k.kid} created ({k.status})" for k in created]
+        created = [f"tool key {k.kid} created ({k.status})" for k in ensure_keys(session, services.box)]
+        created += [f"{what} created" for what in ensure_issuer(session, services.box, services.settings.tool_name)]
+    return ["database migrated to the latest schema", *created]
 
 
 def print_urls(settings: Settings) -> None:

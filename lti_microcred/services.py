@@ -14,6 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
+from .credentials.contexts import configure_extension_context
+from .credentials.issuance import Urls
+from .credentials.issuer import Issuer
+from .credentials.status_store import SignedLists
 from .crypto_box import SecretBox
 from .db import make_engine, make_sessionmaker
 from .lti.keys import ToolKeyRing
@@ -34,6 +38,7 @@ class Services:
     def from_settings(cls, settings: Settings) -> Services:
         if not settings.database_url:  # the embedded default lives in the instance folder
             Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+        configure_extension_context(settings.base_url)
         return cls(settings, make_engine(settings.resolved_database_url))
 
     @cached_property
@@ -78,6 +83,20 @@ class Services:
         return KnownRows()
 
     @cached_property
+    def issuer(self) -> Issuer:
+        configure_extension_context(self.settings.base_url)
+        return Issuer(self.read_sessions, self.box, self.settings.base_url,
+                      refresh_seconds=min(10.0, self.settings.registry_cache_seconds))
+
+    @cached_property
+    def signed_status_lists(self) -> SignedLists:
+        return SignedLists()
+
+    @cached_property
+    def credential_urls(self) -> Urls:
+        return Urls(self.settings.base_url)
+
+    @cached_property
     def launch_policy(self) -> LaunchPolicy:
         s = self.settings
         return LaunchPolicy(s.base_url, s.iat_max_age_seconds, s.clock_skew_seconds, s.state_ttl_seconds)
@@ -88,3 +107,4 @@ class Services:
         self.platform_keys.clear()
         self.tool_keys.invalidate()
         self.known_rows.clear()
+        self.issuer.invalidate()

@@ -20,7 +20,9 @@ from lti_microcred.db import Base, transaction
 from lti_microcred.devplatform.app import create_platform_app
 from lti_microcred.devplatform.demo import register_dev_platform, start_in_thread
 from lti_microcred.devplatform.platform import DevPlatform, DevPlatformSetup
+from lti_microcred.credentials.issuer import ensure_issuer
 from lti_microcred.lti.keys import ensure_keys
+from lti_microcred.credentials.models import IssuerKey, IssuerProfile
 from lti_microcred.lti.models import ToolKey
 from lti_microcred.migrate import upgrade
 from lti_microcred.services import Services
@@ -74,6 +76,7 @@ def services(settings_overrides: dict[str, Any]) -> Iterator[Services]:
     reset_schema(s)
     with transaction(s.sessions) as session:
         ensure_keys(session, s.box)
+        ensure_issuer(session, s.box, "Example University")
     yield s
     s.engine.dispose()
 
@@ -118,7 +121,7 @@ def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     if "services" not in request.fixturenames:
         return
     s: Services = request.getfixturevalue("services")
-    keep = {ToolKey.__tablename__}
+    keep = {ToolKey.__tablename__, IssuerKey.__tablename__, IssuerProfile.__tablename__}
     with s.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in keep:

@@ -47,6 +47,16 @@ class StatusList:
         byte, mask = self._locate(index)
         self._bits[byte] = self._bits[byte] | mask if value else self._bits[byte] & ~mask
 
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StatusList:
+        """A list over stored raw bits (as kept in the database)."""
+        status_list = cls(len(data) * 8)
+        status_list._bits = bytearray(data)
+        return status_list
+
+    def to_bytes(self) -> bytes:
+        return bytes(self._bits)
+
     def encode(self) -> str:
         """The encodedList value: 'u' + base64url(gzip(bits)), deterministic for equal bits."""
         compressed = gzip.compress(bytes(self._bits), compresslevel=9, mtime=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from . import deep_link, frameworks, home, public
+from . import credentials_public, deep_link, frameworks, home, public
 from .errors import register_error_pages
 from .guards import template_globals
 
@@ -17,7 +17,7 @@ SECURITY_HEADERS = {
 
 
 def register_web(app: Flask) -> None:
-    for bp in (public.bp, home.bp, deep_link.bp, frameworks.bp):
+    for bp in (public.bp, home.bp, deep_link.bp, frameworks.bp, credentials_public.bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     app.context_processor(template_globals)

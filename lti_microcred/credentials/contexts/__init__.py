@@ -51,12 +51,15 @@ _FILES: Final[dict[str, str]] = {
 }
 _EXTENSION_FILE: Final = "microcred-v1.json"
 _extension_url = DEFAULT_EXTENSION_BASE + MICROCRED_CONTEXT_PATH
+_known_extension_urls = {_extension_url}
 
 
 def configure_extension_context(base_url: str) -> str:
-    """Name our extension context after this deployment's public URL (call once at start-up)."""
+    """Name our extension context after this deployment's public URL (call once at start-up); URLs used
+    before in this process stay recognised, so credentials already signed keep verifying."""
     global _extension_url
     _extension_url = base_url.rstrip("/") + MICROCRED_CONTEXT_PATH
+    _known_extension_urls.add(_extension_url)
     return _extension_url
 
 
@@ -65,11 +68,11 @@ def extension_context_url() -> str:
 
 
 def bundled_context_urls() -> frozenset[str]:
-    return frozenset({*_FILES, _extension_url})
+    return frozenset({*_FILES, *_known_extension_urls})
 
 
 def _file_for(url: str) -> str | None:
-    return _EXTENSION_FILE if url == _extension_url else _FILES.get(url)
+    return _EXTENSION_FILE if url in _known_extension_urls else _FILES.get(url)
 
 
 @cache

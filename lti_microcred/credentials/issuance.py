@@ -1,0 +1,224 @@
+"""From an award to a signed OpenBadgeCredential, stored with its exact bytes; revocation and suspension.
+
+Issuing runs from the award's outbox row and is idempotent: one current credential per award (a unique
+index), so a repeated delivery returns the credential already issued. A re-issue (after a change to the
+micro-credential or the issuer) keeps awardedDate, gets a new id, and revokes the copy it supersedes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..competencies.models import Award, Competency, Evidence, Framework, MicroCredential, PathwayComponent, Requirement
+from ..db import utcnow
+from ..lti.models import User
+from . import model as m
+from .builder import build_open_badge_credential
+from .dataintegrity import sign
+from .issuer import IssuerState
+from .models import IssuedCredential
+from .status_store import allocate, set_bit, status_list_url
+from .vcjwt import encode as encode_vc_jwt
+
+PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",
+                        "work_based": "Work-based learning", "volunteering": "Volunteering"}
+
+
+class IssuanceError(Exception):
+    """The award cannot be issued (revoked, or the issuer is not set up), with the reason."""
+
+
+@dataclass(frozen=True)
+class Urls:
+    base_url: str
+
+    def credential(self, public_id: str) -> str:
+        return f"{self.base_url.rstrip('/')}/credentials/{public_id}"
+
+    def achievement(self, key: str) -> str:
+        return f"{self.base_url.rstrip('/')}/achievements/{key}"
+
+    def verify(self, public_id: str) -> str:
+        return f"{self.base_url.rstrip('/')}/verify/{public_id}"
+
+
+def current_credential(session: Session, award_id: int) -> IssuedCredential | None:
+    return session.scalars(select(IssuedCredential).where(IssuedCredential.award_id == award_id,
+                                                          IssuedCredential.superseded_dt.is_(None))).one_or_none()
+
+
+def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *, reissue: bool = False) -> IssuedCredential:
+    """Sign and store the award's credential (or return the one already issued)."""
+    award = session.get(Award, award_id)
+    if award is None or award.status != "active":
+        raise IssuanceError("Only an active award can be issued.")
+    existing = current_credential(session, award_id)
+    if existing is not None and not reissue:
+        return existing
+    if existing is not None:
+        existing.superseded_dt = utcnow()
+        existing.status_reason = "Superseded by a newer credential for the same award."
+        set_bit(session, existing.id, "revocation", True)
+        session.flush()
+    credential = session.get(MicroCredential, award.micro_credential_id)
+    learner = session.get(User, award.learner_id)
+    assert credential is not None and learner is not None
+    public_id = secrets.token_hex(12)
+    row = IssuedCredential(public_id=public_id, award_id=award.id, platform_id=award.platform_id,
+                           learner_id=award.learner_id, micro_credential_id=credential.id, status="active",
+                           signed_json="", issued_dt=utcnow())
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another worker issued it a moment ago
+        raise IssuanceError("This award was issued concurrently.") from exc
+    slots = [allocate(session, row.id, purpose) for purpose in ("revocation", "suspension")]
+    statuses = tuple(m.StatusEntry(status_list_url(urls.base_url, s.list_public_id), s.position, s.purpose)
+                     for s in slots)
+    valid_until = _valid_until(award.awarded_dt, credential.validity_months)
+    data = m.Award(
+        credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=utcnow(),
+        valid_until=valid_until, identity=_identity(learner), name=credential.title,
+        results=(m.Result(result_description=urls.achievement(credential.key) + "#result", status="Completed"),),
+        evidence=_evidence(session, award), status=statuses, credits_earned=credential.ects_credits,
+    )
+    unsigned = build_open_badge_credential(issuer.profile, achievement(session, issuer, urls, credential), data)
+    signed = sign(unsigned, issuer.di_signer)
+    row.signed_json = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    row.signed_jwt = encode_vc_jwt(unsigned, issuer.jwt_key, issuer.jwt_kid)  # the same credential, as VC-JWT
+    row.valid_until = valid_until
+    session.flush()
+    return row
+
+
+def achievement(session: Session, issuer: IssuerState, urls: Urls, credential: MicroCredential) -> m.Achievement:
+    outcomes = tuple(json.loads(credential.learning_outcomes))
+    awarding_body = issuer.profile if not credential.awarding_body or credential.awarding_body == issuer.profile.name \
+        else m.IssuerProfile(id=urls.achievement(credential.key) + "#awarding-body", name=credential.awarding_body)
+    national = (credential.national_level or "").split(" ", 1)
+    eu = m.EuMicrocredentialInfo(
+        ects_credits=credential.ects_credits, notional_workload_hours=credential.workload_hours,
+        eqf_level=credential.eqf_level,
+        qualification_framework=national[0] if len(national) == 2 else None,
+        qualification_framework_level=national[1] if len(national) == 2 else (credential.national_level or None),
+        assessment_type=credential.assessment_type or None,
+        participation_form=PARTICIPATION_LABELS.get(credential.participation_form, credential.participation_form),
+        quality_assurance_type=credential.quality_assurance or None, awarding_body=awarding_body,
+        awarding_country=credential.country or None,
+        prerequisites=(credential.prerequisites,) if credential.prerequisites else (),
+        integration_stackability="Stackable into larger awards" if credential.stackable else None,
+        stacks_into=tuple(urls.achievement(k) for k in _pathways_of(session, credential.id)),
+        supervision_and_identity_verification=credential.supervision or None,
+    )
+    return m.Achievement(
+        id=urls.achievement(credential.key), name=credential.title,
+        description=credential.description or credential.title,
+        criteria_narrative=_criteria(session, credential), achievement_type="MicroCredential",
+        learning_outcomes=outcomes, alignments=_alignments(session, credential.id),
+        result_descriptions=(m.ResultDescription(id=urls.achievement(credential.key) + "#result", name="Outcome",
+                                                 result_type="Status"),),
+        credits_available=credential.ects_credits, eu=eu,
+    )
+
+
+def _criteria(session: Session, credential: MicroCredential) -> str:
+    if credential.kind == "pathway":
+        if credential.pathway_rule == "k_of_n":
+            return f"Earn {credential.pathway_k} of the component micro-credentials."
+        if credential.pathway_rule == "credits":
+            return f"Earn component micro-credentials worth {credential.pathway_credits or 0:g} ECTS credits."
+        return "Earn every component micro-credential."
+    names = session.scalars(select(Competency.short_name).join(
+        Requirement, Requirement.competency_id == Competency.id)
+        .where(Requirement.micro_credential_id == credential.id).distinct().order_by(Competency.short_name)).all()
+    return "Assessed evidence of each competency: " + "; ".join(names) + "." if names else credential.title
+
+
+def _alignments(session: Session, credential_id: int) -> tuple[m.Alignment, ...]:
+    rows = session.execute(
+        select(Competency.short_name, Competency.uri, Competency.code, Competency.description, Framework.title,
+               Framework.source, Competency.identifier).distinct()
+        .join(Requirement, Requirement.competency_id == Competency.id)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Requirement.micro_credential_id == credential_id).order_by(Competency.short_name)
+    ).all()
+    return tuple(
+        m.Alignment(target_name=r.short_name, target_url=r.uri or f"urn:lti-microcred:competency:{r.identifier}",
+                    target_type="CFItem" if r.source == "case" else "ceasn:Competency", target_code=r.code,
+                    target_description=(r.description or None) and r.description[:1000], target_framework=r.title)
+        for r in rows
+    )
+
+
+def _pathways_of(session: Session, credential_id: int) -> list[str]:
+    return list(session.scalars(select(MicroCredential.key).join(
+        PathwayComponent, PathwayComponent.pathway_id == MicroCredential.id)
+        .where(PathwayComponent.component_id == credential_id).order_by(MicroCredential.key)))
+
+
+def _identity(learner: User) -> m.HashedIdentity:
+    """A salted hash of the learner's e-mail (their LTI user id when the LMS shares no e-mail)."""
+    if learner.email:
+        return m.HashedIdentity.of(learner.email)
+    return m.HashedIdentity.of(learner.sub, identity_type="ltiUserId")
+
+
+def _evidence(session: Session, award: Award) -> tuple[m.Evidence, ...]:
+    """What the award rests on, described without exposing the learner's private work."""
+    ids = json.loads(award.evidence_ids).get("evidence", []) if award.evidence_ids else []
+    rows = session.execute(select(Evidence, Competency.short_name).outerjoin(
+        Competency, Competency.id == Evidence.competency_id).where(Evidence.id.in_(ids)).order_by(Evidence.id)).all()
+    names = {"lms_score": "Assessed work graded in the course", "rubric": "Assessor's rubric judgement",
+             "submission": "Submitted work accepted by an assessor", "prior_learning": "Recognised prior learning",
+             "workplace": "Workplace activity confirmed by a supervisor", "override": "Assessor's decision"}
+    return tuple(m.Evidence(name=names.get(e.kind, "Evidence"), narrative=f"For the competency {c}." if c else None,
+                            id=e.url if e.kind == "submission" and e.url and e.url.startswith("https://") else None)
+                 for e, c in rows)
+
+
+def _valid_until(awarded: dt.datetime, months: int | None) -> dt.datetime | None:
+    if not months:
+        return None
+    return awarded + dt.timedelta(days=round(months * 30.4375))
+
+
+def change_status(session: Session, row: IssuedCredential, purpose: str, value: bool, reason: str) -> bool:
+    """Revoke (for good) or suspend/reinstate; the status list changes in the same transaction."""
+    if purpose == "revocation" and not value:
+        raise IssuanceError("A revocation cannot be undone; issue a new credential instead.")
+    changed = set_bit(session, row.id, purpose, value)
+    if purpose == "revocation":
+        row.status = "revoked"
+    elif row.status != "revoked":
+        row.status = "suspended" if value else "active"
+    row.status_reason = reason[:5000] if value else None
+    session.flush()
+    return changed
+
+
+def revoke_award_credential(session: Session, award_id: int) -> IssuedCredential | None:
+    """The outbox's revoke_credential job: the award was revoked, so is its credential."""
+    row = current_credential(session, award_id)
+    award = session.get(Award, award_id)
+    if row is None or award is None:
+        return None
+    change_status(session, row, "revocation", True, award.revoke_reason or "The award was revoked.")
+    return row
+
+
+def learner_credentials(session: Session, platform_id: int, learner_id: int) -> list[tuple[IssuedCredential, Any]]:
+    """The learner's current credentials from this institution, with their micro-credential."""
+    return list(session.execute(
+        select(IssuedCredential, MicroCredential).join(MicroCredential,
+                                                      MicroCredential.id == IssuedCredential.micro_credential_id)
+        .where(IssuedCredential.platform_id == platform_id, IssuedCredential.learner_id == learner_id,
+               IssuedCredential.superseded_dt.is_(None)).order_by(IssuedCredential.issued_dt.desc())
+    ).all())

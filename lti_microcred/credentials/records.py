@@ -1,0 +1,50 @@
+"""A learner's Comprehensive Learner Record (CLR 2.0): every current credential from this institution,
+with the stacking of pathways over their components as associations."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..competencies.models import MicroCredential, PathwayComponent
+from ..db import utcnow
+from ..lti.models import User
+from .clr import Association, build_clr_credential, stacking
+from .dataintegrity import sign
+from .issuance import Urls, _identity, learner_credentials
+from .issuer import IssuerState
+
+
+def _associations(session: Session, urls: Urls, held: list[MicroCredential]) -> tuple[Association, ...]:
+    """isParentOf/isChildOf between a held pathway and the held components that count towards it."""
+    held_ids = {c.id for c in held}
+    pathways = [c for c in held if c.kind == "pathway"]
+    pairs: list[Association] = []
+    for pathway in pathways:
+        components = session.scalars(select(MicroCredential).join(
+            PathwayComponent, PathwayComponent.component_id == MicroCredential.id)
+            .where(PathwayComponent.pathway_id == pathway.id)).all()
+        children = [urls.achievement(c.key) for c in components if c.id in held_ids]
+        pairs += stacking(urls.achievement(pathway.key), children)
+    return tuple(pairs)
+
+
+def learner_record(session: Session, issuer: IssuerState, urls: Urls, platform_id: int, learner_id: int
+                   ) -> dict[str, Any] | None:
+    """The signed CLR, or None when the learner holds no credential yet."""
+    rows = learner_credentials(session, platform_id, learner_id)
+    if not rows:
+        return None
+    learner = session.get(User, learner_id)
+    assert learner is not None
+    clr = build_clr_credential(
+        credential_id=f"urn:uuid:{uuid.uuid4()}",
+        issuer=issuer.profile, name=f"Learner record from {issuer.profile.name}",
+        credentials=[json.loads(row.signed_json) for row, _ in rows], valid_from=utcnow(),
+        identity=_identity(learner), associations=_associations(session, urls, [c for _, c in rows]),
+    )
+    return sign(clr, issuer.di_signer)

@@ -1,0 +1,107 @@
+"""Status lists in the database: random slots for new credentials, bits set on revocation or suspension, and
+the signed list credential (re-signed only when its bits changed)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from .dataintegrity import Ed25519Signer, sign
+from .status_list import MIN_ENTRIES, allocate_index, build_status_list_credential
+from .status_list import StatusList as Bits
+from .models import StatusList, StatusSlot
+
+PURPOSES = ("revocation", "suspension")
+FULL_AT = 0.5  # a list half full gets a successor, so random allocation stays fast and private
+
+
+@dataclass(frozen=True)
+class Slot:
+    list_public_id: str
+    position: int
+    purpose: str
+
+
+def status_list_url(base_url: str, public_id: str) -> str:
+    return f"{base_url.rstrip('/')}/status/{public_id}"
+
+
+def _open_list(session: Session, purpose: str) -> StatusList:
+    """The list new credentials go to; a new one when the last is half full."""
+    current = session.scalars(
+        select(StatusList).where(StatusList.purpose == purpose).order_by(StatusList.id.desc()).limit(1)
+    ).first()
+    if current is not None:
+        used = session.scalar(select(func.count()).select_from(StatusSlot).where(
+            StatusSlot.status_list_id == current.id)) or 0
+        if used < current.size * FULL_AT:
+            return current
+    fresh = StatusList(public_id=secrets.token_hex(8), purpose=purpose, size=MIN_ENTRIES,
+                       bits=bytes(MIN_ENTRIES // 8), version=0, updated_dt=utcnow())
+    session.add(fresh)
+    session.flush()
+    return fresh
+
+
+def allocate(session: Session, issued_credential_id: int, purpose: str) -> Slot:
+    """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order)."""
+    status_list = _open_list(session, purpose)
+
+    def taken(position: int) -> bool:
+        return session.scalar(select(StatusSlot.id).where(StatusSlot.status_list_id == status_list.id,
+                                                          StatusSlot.position == position)) is not None
+
+    position = allocate_index(taken, status_list.size)
+    session.add(StatusSlot(status_list_id=status_list.id, position=position,
+                           issued_credential_id=issued_credential_id))
+    session.flush()
+    return Slot(status_list.public_id, position, purpose)
+
+
+def set_bit(session: Session, issued_credential_id: int, purpose: str, value: bool) -> bool:
+    """Flip this credential's bit in its list of that purpose; returns whether anything changed."""
+    row = session.execute(
+        select(StatusList.id, StatusSlot.position).join(StatusSlot, StatusSlot.status_list_id == StatusList.id)
+        .where(StatusSlot.issued_credential_id == issued_credential_id, StatusList.purpose == purpose)
+    ).first()
+    if row is None:
+        return False
+    # Lock the list row: concurrent revocations must not overwrite each other's bits.
+    locked = session.execute(select(StatusList).where(StatusList.id == row.id).with_for_update()).scalar_one()
+    bits = Bits.from_bytes(locked.bits)
+    if bits.get(row.position) == value:
+        return False
+    bits.set(row.position, value)
+    session.execute(update(StatusList).where(StatusList.id == locked.id).values(
+        bits=bits.to_bytes(), version=locked.version + 1, updated_dt=utcnow()))
+    return True
+
+
+class SignedLists:
+    """Per-process cache of signed list credentials, keyed by (list, version)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, public_id: str, base_url: str, issuer: dict[str, Any],
+            signer: Ed25519Signer) -> dict[str, Any] | None:
+        row = session.scalars(select(StatusList).where(StatusList.public_id == public_id)).one_or_none()
+        if row is None:
+            return None
+        cached = self._cache.get(public_id)
+        if cached is not None and cached[0] == row.version:
+            return cached[1]
+        unsigned = build_status_list_credential(
+            credential_id=status_list_url(base_url, public_id), issuer=issuer,
+            status_list=Bits.from_bytes(row.bits), purpose=row.purpose, valid_from=row.updated_dt)
+        signed = sign(unsigned, signer)
+        with self._lock:
+            self._cache[public_id] = (row.version, signed)
+        return signed

@@ -1,0 +1,141 @@
+"""Issuing from awards, end to end below the web: sign, store the exact bytes, verify with our verifier,
+revoke and suspend through status lists, re-issue, VC-JWT, baked images, the learner's CLR."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.models import Award
+from lti_microcred.credentials.baking_png import bake_png, extract_png
+from lti_microcred.credentials.badge_image import medal_png
+from lti_microcred.credentials.issuance import IssuanceError, change_status, issue, revoke_award_credential
+from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.credentials.records import learner_record
+from lti_microcred.credentials.verdict import CheckName, Outcome
+from lti_microcred.credentials.verification import verify
+from tests.support.factories import fields, institution
+
+
+@pytest.fixture
+def session(services: Any) -> Iterator[Session]:
+    with services.sessions() as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def awarded(session: Session) -> dict[str, Any]:
+    inst = institution(session)
+    course = inst.course(session)
+    teacher, learner = inst.person(session, "Teacher"), inst.person(session, "Learner")
+    staff = inst.actor(teacher, course)
+    credential = ops.create_micro_credential(session, staff, fields(validity_months=24, stackable=True))
+    award = ops.award_manually(session, staff, credential, learner.id, "Assessed in the workplace.")
+    return dict(inst=inst, course=course, staff=staff, credential=credential, award=award, learner=learner)
+
+
+def check(services: Any, session: Session, credential: Any) -> Any:
+    return verify(session, services.issuer.state(), services.signed_status_lists, services.settings.base_url,
+                  credential)
+
+
+def test_issued_credential_verifies_and_names_the_micro_credential(services: Any, session: Session,
+                                                                   awarded: dict[str, Any]) -> None:
+    row = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    verdict = check(services, session, row.signed_json)
+    assert verdict.verified, verdict.summary()
+    assert verdict.check(CheckName.STATUS).outcome is Outcome.PASSED
+    credential = json.loads(row.signed_json)
+    assert credential["issuer"]["id"] == services.issuer.state().did
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == "MicroCredential" and achievement["eqfLevel"] == 5
+    assert achievement["ectsCredits"] == 2 and achievement["awardingCountry"] == "IE"
+    assert credential["validUntil"] > credential["awardedDate"]
+    assert {e["statusPurpose"] for e in credential["credentialStatus"]} == {"revocation", "suspension"}
+    assert check(services, session, row.signed_jwt).verified  # the same credential as VC-JWT
+
+
+def test_issuing_twice_returns_the_same_credential(services: Any, session: Session, awarded: dict[str, Any]) -> None:
+    first = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    again = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    assert again.id == first.id
+    assert len(session.scalars(select(IssuedCredential)).all()) == 1
+
+
+def test_reissue_keeps_awarded_date_gets_new_id_and_revokes_the_old(services: Any, session: Session,
+                                                                    awarded: dict[str, Any]) -> None:
+    old = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    new = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id, reissue=True)
+    old_json, new_json = json.loads(old.signed_json), json.loads(new.signed_json)
+    assert new_json["id"] != old_json["id"] and new_json["awardedDate"] == old_json["awardedDate"]
+    assert "revoked" in check(services, session, old.signed_json).summary()
+    assert check(services, session, new.signed_json).verified
+
+
+def test_revoked_award_revokes_its_credential(services: Any, session: Session, awarded: dict[str, Any]) -> None:
+    row = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    ops.revoke(session, awarded["staff"], awarded["award"], "Academic misconduct.")
+    revoke_award_credential(session, awarded["award"].id)
+    verdict = check(services, session, row.signed_json)
+    assert not verdict.verified and "revoked" in verdict.summary()
+    assert row.status == "revoked" and row.status_reason == "Academic misconduct."
+    with pytest.raises(IssuanceError):
+        issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id, reissue=True)
+
+
+def test_suspension_can_be_lifted(services: Any, session: Session, awarded: dict[str, Any]) -> None:
+    row = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    change_status(session, row, "suspension", True, "Under review.")
+    assert "suspended" in check(services, session, row.signed_json).summary()
+    change_status(session, row, "suspension", False, "")
+    assert check(services, session, row.signed_json).verified
+
+
+def test_tampered_stored_credential_fails(services: Any, session: Session, awarded: dict[str, Any]) -> None:
+    row = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    tampered = json.loads(row.signed_json)
+    tampered["credentialSubject"]["achievement"]["name"] = "Doctor of Everything"
+    verdict = check(services, session, tampered)
+    assert not verdict.verified and verdict.check(CheckName.PROOF).outcome is Outcome.FAILED
+
+
+def test_baked_png_carries_the_exact_credential(services: Any, session: Session, awarded: dict[str, Any]) -> None:
+    row = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    assert extract_png(bake_png(medal_png(), row.signed_json)) == row.signed_json
+
+
+def test_learner_record_bundles_credentials_with_stacking(services: Any, session: Session,
+                                                          awarded: dict[str, Any]) -> None:
+    staff, learner = awarded["staff"], awarded["learner"]
+    pathway = ops.create_micro_credential(session, staff, fields(title="Certificate", kind="pathway",
+                                                                pathway_rule="all"))
+    ops.set_pathway_components(session, staff, pathway, [awarded["credential"].id])
+    pathway_award = ops.award_manually(session, staff, pathway, learner.id, "Components complete.")
+    for award in (awarded["award"], pathway_award):
+        issue(session, services.issuer.state(), services.credential_urls, award.id)
+    record = learner_record(session, services.issuer.state(), services.credential_urls,
+                            awarded["inst"].platform.id, learner.id)
+    assert record is not None and "ClrCredential" in record["type"]
+    assert len(record["credentialSubject"]["verifiableCredential"]) == 2
+    kinds = {a["associationType"] for a in record["credentialSubject"]["association"]}
+    assert kinds == {"isParentOf", "isChildOf"}
+    assert check(services, session, record).verified
+
+
+def test_awards_issue_through_the_outbox_rows_they_wrote(services: Any, session: Session,
+                                                         awarded: dict[str, Any]) -> None:
+    from lti_microcred.credentials.jobs import issue_credential_job
+    from lti_microcred.outbox import OutboxMessage
+
+    message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")).one()
+    issue_credential_job(services, session, message)
+    issue_credential_job(services, session, message)  # delivered twice: still one credential
+    assert len(session.scalars(select(IssuedCredential)).all()) == 1
+    assert session.get(Award, awarded["award"].id) is not None
