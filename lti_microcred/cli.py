@@ -247,8 +247,10 @@ def demo(port: int) -> None:
 
 def _register_subcommands() -> None:
     from .cli_framework import framework
+    from .cli_issuer import issuer
 
     main.add_command(framework)
+    main.add_command(issuer)
 
 
 _register_subcommands()

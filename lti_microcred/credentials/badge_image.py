@@ -52,4 +52,4 @@ def badge_svg(title: str, issuer: str) -> bytes:
         "</text>"
         f'<text x="128" y="126" text-anchor="middle" font-family="sans-serif" font-size="10" fill="#fff">{by[:30]}'
         "</text></svg>"
-    ).encode("utf-8")
+    ).encode()

@@ -55,7 +55,8 @@ def current_credential(session: Session, award_id: int) -> IssuedCredential | No
                                                           IssuedCredential.superseded_dt.is_(None))).one_or_none()
 
 
-def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *, reissue: bool = False) -> IssuedCredential:
+def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
+          reissue: bool = False) -> IssuedCredential:
     """Sign and store the award's credential (or return the one already issued)."""
     award = session.get(Award, award_id)
     if award is None or award.status != "active":

@@ -44,6 +44,21 @@ def _private_der(key: Any) -> bytes:
                              serialization.NoEncryption())
 
 
+def profile_problems(form: dict[str, str]) -> dict[str, str]:
+    """What is wrong with an issuer profile form, field by field."""
+    found = {}
+    if not form["name"]:
+        found["name"] = "The issuer needs a name."
+    for name in ("url", "image_url"):
+        if form[name] and not form[name].startswith("https://"):
+            found[name] = "Use an https:// address."
+    if form["email"] and "@" not in form["email"]:
+        found["email"] = "This is not an e-mail address."
+    if form["country"] and not (len(form["country"]) == 2 and form["country"].isalpha()):
+        found["country"] = "Use the two-letter country code (e.g. IE)."
+    return found
+
+
 def new_issuer_key(box: SecretBox, algorithm: str) -> IssuerKey:
     if algorithm == "Ed25519":
         private: Any = ed25519.Ed25519PrivateKey.generate()

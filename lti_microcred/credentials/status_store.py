@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from .dataintegrity import Ed25519Signer, sign
+from .models import StatusList, StatusSlot
 from .status_list import MIN_ENTRIES, allocate_index, build_status_list_credential
 from .status_list import StatusList as Bits
-from .models import StatusList, StatusSlot
 
 PURPOSES = ("revocation", "suspension")
 FULL_AT = 0.5  # a list half full gets a successor, so random allocation stays fast and private

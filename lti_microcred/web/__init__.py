@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from . import credentials_public, deep_link, frameworks, home, public
+from . import course_credentials, credentials_public, deep_link, frameworks, home, issuer_admin, my_credentials, public
 from .errors import register_error_pages
 from .guards import template_globals
 
@@ -17,7 +17,8 @@ SECURITY_HEADERS = {
 
 
 def register_web(app: Flask) -> None:
-    for bp in (public.bp, home.bp, deep_link.bp, frameworks.bp, credentials_public.bp):
+    for bp in (public.bp, home.bp, deep_link.bp, frameworks.bp, credentials_public.bp, my_credentials.bp,
+               issuer_admin.bp, course_credentials.bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     app.context_processor(template_globals)

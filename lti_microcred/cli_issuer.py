@@ -1,0 +1,71 @@
+"""`microcred issuer`: the credential issuer's profile and keys, for administrators at the command line."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .db import transaction
+
+EDITABLE = ("name", "url", "email", "description", "country", "locality", "image_url")
+
+
+@click.group()
+def issuer() -> None:
+    """The institution as credential issuer (did:web of this tool's host)."""
+
+
+@issuer.command("show")
+def issuer_show() -> None:
+    from .cli import _services
+
+    services = _services()
+    state = services.issuer.state()
+    click.echo(f"issuer id: {state.did}")
+    click.echo(json.dumps({k: v for k, v in vars(state.profile).items() if v is not None}, indent=2, default=str))
+    for method in state.did_document["verificationMethod"]:
+        click.echo(f"key: {method['id']} ({method['type']})")
+
+
+@issuer.command("set")
+@click.option("--name")
+@click.option("--url", help="https://… web site")
+@click.option("--email")
+@click.option("--description")
+@click.option("--country", help="two-letter code, e.g. IE")
+@click.option("--locality")
+@click.option("--image-url", "image_url", help="https://… logo")
+def issuer_set(**values: str | None) -> None:
+    """Change the issuer profile new credentials carry."""
+    from .cli import _services
+    from .credentials.issuer import profile_problems
+    from .credentials.models import IssuerProfile
+
+    services = _services()
+    with transaction(services.sessions) as session:
+        profile = session.get(IssuerProfile, 1)
+        if profile is None:
+            raise click.ClickException("the issuer is not set up: run `microcred init`")
+        form = {name: (values.get(name) if values.get(name) is not None else getattr(profile, name, "")) or ""
+                for name in ("name", "url", "email", "description", "street_address", "locality", "postal_code",
+                             "country", "image_url")}
+        form["country"] = form["country"].upper()
+        problems = profile_problems(form)
+        if problems:
+            raise click.ClickException("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        for name in EDITABLE:
+            setattr(profile, name, form[name])
+    click.echo("issuer profile saved")
+
+
+@issuer.command("rotate-keys")
+def issuer_rotate() -> None:
+    """New signing keys; credentials already issued keep verifying with the retired ones."""
+    from .cli import _services
+    from .credentials.issuer import rotate_issuer_keys
+
+    services = _services()
+    with transaction(services.sessions) as session:
+        fresh = rotate_issuer_keys(session, services.box)
+    click.echo("now signing with: " + ", ".join(f"{k.algorithm} #{k.fragment}" for k in fresh))

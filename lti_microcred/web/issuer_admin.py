@@ -1,0 +1,40 @@
+"""The institution's issuer profile, set up once by an administrator; keys rotate from here too."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ..credentials.issuer import profile_problems, rotate_issuer_keys
+from ..credentials.models import IssuerProfile
+from ..lti.roles import ADMIN
+from ..requestctx import db, services
+from .guards import requires_role, session_blueprint
+
+bp = session_blueprint("issuer_admin", __name__, "/issuer")
+FIELDS = {"name": 200, "url": 2048, "email": 320, "description": 2000, "street_address": 300, "locality": 120,
+          "postal_code": 40, "country": 2, "image_url": 2048}
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires_role(ADMIN)
+def edit() -> str | Response | tuple[str, int]:
+    session = db()
+    profile = session.get(IssuerProfile, 1)
+    assert profile is not None
+    if request.method == "GET":
+        return render_template("credentials/issuer.html", profile=profile, problems={},
+                               did=services().issuer.state().did)
+    form = {name: request.form.get(name, "").strip()[:limit] for name, limit in FIELDS.items()}
+    form["country"] = form["country"].upper()
+    problems = profile_problems(form)
+    if problems:
+        return render_template("credentials/issuer.html", profile=form, problems=problems,
+                               did=services().issuer.state().did), 422
+    for name, value in form.items():
+        setattr(profile, name, value)
+    if request.form.get("rotate_keys") == "1":
+        rotate_issuer_keys(session, services().box)
+    session.commit()
+    services().issuer.invalidate()
+    return redirect(url_for("issuer_admin.edit", saved=1))

@@ -1,0 +1,36 @@
+"""The learner's credentials: download in every format, share, add to LinkedIn, and the whole record (CLR)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, render_template
+
+from ..credentials.issuance import learner_credentials
+from ..credentials.records import learner_record
+from ..requestctx import db, services
+from .guards import current_session, session_blueprint
+from .share import linkedin_url
+
+bp = session_blueprint("my_credentials", __name__, "/my-credentials")
+
+
+@bp.route("/")
+def index() -> str:
+    s = current_session()
+    rows = learner_credentials(db(), s.platform_id, s.user_id)
+    items = [{"row": row, "credential": credential, "verify_url": services().credential_urls.verify(row.public_id),
+              "linkedin": linkedin_url(row, services())} for row, credential in rows]
+    return render_template("credentials/mine.html", s=s, items=items)
+
+
+@bp.route("/record.json")
+def record() -> Response:
+    s = current_session()
+    sv = services()
+    signed = learner_record(db(), sv.issuer.state(), sv.credential_urls, s.platform_id, s.user_id)
+    if signed is None:
+        return Response(json.dumps({"error": "You hold no credential yet."}), status=404, mimetype="application/json")
+    response = Response(json.dumps(signed), mimetype="application/vc+ld+json")
+    response.headers["Content-Disposition"] = 'attachment; filename="learner-record-clr.json"'
+    return response
