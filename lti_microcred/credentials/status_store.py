@@ -8,17 +8,17 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from .dataintegrity import Ed25519Signer, sign
+from .errors import StatusListError
 from .models import StatusList, StatusSlot
 from .status_list import MIN_ENTRIES, allocate_index, build_status_list_credential
 from .status_list import StatusList as Bits
 
 PURPOSES = ("revocation", "suspension")
-FULL_AT = 0.5  # a list half full gets a successor, so random allocation stays fast and private
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,14 @@ def status_list_url(base_url: str, public_id: str) -> str:
     return f"{base_url.rstrip('/')}/status/{public_id}"
 
 
-def _open_list(session: Session, purpose: str) -> StatusList:
-    """The list new credentials go to; a new one when the last is half full."""
+def _open_list(session: Session, purpose: str, after: int = 0) -> StatusList:
+    """The newest list of this purpose (newer than `after`), created when there is none."""
     current = session.scalars(
-        select(StatusList).where(StatusList.purpose == purpose).order_by(StatusList.id.desc()).limit(1)
+        select(StatusList).where(StatusList.purpose == purpose, StatusList.id > after)
+        .order_by(StatusList.id.desc()).limit(1)
     ).first()
     if current is not None:
-        used = session.scalar(select(func.count()).select_from(StatusSlot).where(
-            StatusSlot.status_list_id == current.id)) or 0
-        if used < current.size * FULL_AT:
-            return current
+        return current
     fresh = StatusList(public_id=secrets.token_hex(8), purpose=purpose, size=MIN_ENTRIES,
                        bits=bytes(MIN_ENTRIES // 8), version=0, updated_dt=utcnow())
     session.add(fresh)
@@ -50,14 +48,19 @@ def _open_list(session: Session, purpose: str) -> StatusList:
 
 
 def allocate(session: Session, issued_credential_id: int, purpose: str) -> Slot:
-    """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order)."""
+    """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order); a list
+    where random probing keeps hitting taken slots (well over half full) gets a successor."""
     status_list = _open_list(session, purpose)
 
     def taken(position: int) -> bool:
         return session.scalar(select(StatusSlot.id).where(StatusSlot.status_list_id == status_list.id,
                                                           StatusSlot.position == position)) is not None
 
-    position = allocate_index(taken, status_list.size)
+    try:
+        position = allocate_index(taken, status_list.size, attempts=8)
+    except StatusListError:
+        status_list = _open_list(session, purpose, after=status_list.id)
+        position = allocate_index(taken, status_list.size)
     session.add(StatusSlot(status_list_id=status_list.id, position=position,
                            issued_credential_id=issued_credential_id))
     session.flush()
