@@ -17,7 +17,7 @@ from .config import Settings
 from .credentials.contexts import configure_extension_context
 from .credentials.issuance import Urls
 from .credentials.issuer import Issuer
-from .credentials.status_store import SignedLists
+from .credentials.status_store import SignedLists, forget_open_lists
 from .crypto_box import SecretBox
 from .db import make_engine, make_sessionmaker
 from .lti.keys import ToolKeyRing
@@ -108,3 +108,4 @@ class Services:
         self.tool_keys.invalidate()
         self.known_rows.clear()
         self.issuer.invalidate()
+        forget_open_lists()

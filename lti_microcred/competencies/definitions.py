@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ..db import utcnow
 from . import audit
 from .audit import Actor
 from .errors import DomainError
@@ -229,6 +230,7 @@ def set_requirement(session: Session, actor: Actor, credential: MicroCredential,
                                               Requirement.competency_id == competency_id, Requirement.kind == kind))
     session.add(requirement)
     module.micro_credential_id = credential.id
+    credential.updated_dt = utcnow()  # what the credential states changed: caches of its description expire
     session.flush()
     audit.record(session, actor, "requirement.set", f"credential:{credential.key}", module=module.key,
                  competency_id=competency_id, kind=kind, threshold=threshold)
@@ -239,6 +241,7 @@ def remove_requirement(session: Session, actor: Actor, credential: MicroCredenti
     _own(actor, credential)
     session.execute(delete(Requirement).where(Requirement.id == requirement_id,
                                               Requirement.micro_credential_id == credential.id))
+    credential.updated_dt = utcnow()
     audit.record(session, actor, "requirement.removed", f"credential:{credential.key}", requirement_id=requirement_id)
 
 
@@ -257,6 +260,7 @@ def set_pathway_components(session: Session, actor: Actor, pathway: MicroCredent
         raise DomainError("Some components are not micro-credentials of this institution.")
     session.execute(delete(PathwayComponent).where(PathwayComponent.pathway_id == pathway.id))
     session.add_all(PathwayComponent(pathway_id=pathway.id, component_id=c.id) for c in components)
+    pathway.updated_dt = utcnow()
     session.flush()
     audit.record(session, actor, "pathway.components", f"credential:{pathway.key}",
                  components=sorted(c.key for c in components))

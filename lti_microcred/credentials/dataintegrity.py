@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -71,8 +73,15 @@ def hash_data(unsecured: dict[str, Any], proof_options: dict[str, Any], *, limit
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     config["@context"] = unsecured.get("@context")
     document = canonicalize_with_report(unsecured, limits=limits)
-    proof_config = canonicalize_with_report(config, limits=limits)
-    return HashData(document.nquads, proof_config.nquads, document.problems + proof_config.problems)
+    proof_nquads, proof_problems = _canonical_config(json.dumps(config, sort_keys=True), limits)
+    return HashData(document.nquads, proof_nquads, document.problems + proof_problems)
+
+
+@lru_cache(maxsize=256)
+def _canonical_config(config_json: str, limits: Limits) -> tuple[str, tuple[str, ...]]:
+    """Proof configurations repeat (same key, purpose, context; `created` to the second): canonicalize once."""
+    result = canonicalize_with_report(json.loads(config_json), limits=limits)
+    return result.nquads, result.problems
 
 
 def create_proof(

@@ -25,7 +25,7 @@ from .builder import build_open_badge_credential
 from .dataintegrity import sign
 from .issuer import IssuerState
 from .models import IssuedCredential
-from .status_store import allocate, set_bit, status_list_url
+from .status_store import choose, claim, set_bit, status_list_url
 from .vcjwt import encode as encode_vc_jwt
 
 PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",
@@ -73,34 +73,51 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     learner = session.get(User, award.learner_id)
     assert credential is not None and learner is not None
     public_id = secrets.token_hex(12)
-    row = IssuedCredential(public_id=public_id, award_id=award.id, platform_id=award.platform_id,
-                           learner_id=award.learner_id, micro_credential_id=credential.id, status="active",
-                           signed_json="", issued_dt=utcnow())
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # another worker issued it a moment ago
-        raise IssuanceError("This award was issued concurrently.") from exc
-    slots = [allocate(session, row.id, purpose) for purpose in ("revocation", "suspension")]
-    statuses = tuple(m.StatusEntry(status_list_url(urls.base_url, s.list_public_id), s.position, s.purpose)
-                     for s in slots)
+    choices = [choose(session, purpose) for purpose in ("revocation", "suspension")]
     valid_until = _valid_until(award.awarded_dt, credential.validity_months)
     data = m.Award(
         credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=utcnow(),
         valid_until=valid_until, identity=_identity(learner), name=credential.title,
         results=(m.Result(result_description=urls.achievement(credential.key) + "#result", status="Completed"),),
-        evidence=_evidence(session, award), status=statuses, credits_earned=credential.ects_credits,
+        evidence=_evidence(session, award), credits_earned=credential.ects_credits,
+        status=tuple(m.StatusEntry(status_list_url(urls.base_url, c.list_public_id), c.position, c.purpose)
+                     for c in choices),
     )
     unsigned = build_open_badge_credential(issuer.profile, achievement(session, issuer, urls, credential), data)
     signed = sign(unsigned, issuer.di_signer)
-    row.signed_json = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
-    row.signed_jwt = encode_vc_jwt(unsigned, issuer.jwt_key, issuer.jwt_kid)  # the same credential, as VC-JWT
-    row.valid_until = valid_until
-    session.flush()
+    row = IssuedCredential(public_id=public_id, award_id=award.id, platform_id=award.platform_id,
+                           learner_id=award.learner_id, micro_credential_id=credential.id, status="active",
+                           signed_json=json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
+                           signed_jwt=encode_vc_jwt(unsigned, issuer.jwt_key, issuer.jwt_kid),  # the same, as VC-JWT
+                           issued_dt=utcnow(), valid_until=valid_until)
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+            for choice in choices:
+                claim(session, choice, row.id)
+            session.flush()
+    except IntegrityError as exc:  # another worker issued this award, or took the same slot, a moment ago
+        raise IssuanceError("This award was issued concurrently, or a status slot was taken: try again.") from exc
     return row
 
 
+_ACHIEVEMENTS: dict[tuple[Any, ...], m.Achievement] = {}
+
+
 def achievement(session: Session, issuer: IssuerState, urls: Urls, credential: MicroCredential) -> m.Achievement:
+    """The micro-credential as an OB Achievement; the same for every learner, so kept per process until the
+    micro-credential (or the issuer's profile) changes."""
+    key = (credential.id, credential.updated_dt, issuer.profile, urls.base_url)
+    cached = _ACHIEVEMENTS.get(key)
+    if cached is None:
+        if len(_ACHIEVEMENTS) > 1000:
+            _ACHIEVEMENTS.clear()
+        cached = _ACHIEVEMENTS[key] = _achievement(session, issuer, urls, credential)
+    return cached
+
+
+def _achievement(session: Session, issuer: IssuerState, urls: Urls, credential: MicroCredential) -> m.Achievement:
     outcomes = tuple(json.loads(credential.learning_outcomes))
     awarding_body = issuer.profile if not credential.awarding_body or credential.awarding_body == issuer.profile.name \
         else m.IssuerProfile(id=urls.achievement(credential.key) + "#awarding-body", name=credential.awarding_body)

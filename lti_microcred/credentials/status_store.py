@@ -21,13 +21,6 @@ from .status_list import StatusList as Bits
 PURPOSES = ("revocation", "suspension")
 
 
-@dataclass(frozen=True)
-class Slot:
-    list_public_id: str
-    position: int
-    purpose: str
-
-
 def status_list_url(base_url: str, public_id: str) -> str:
     return f"{base_url.rstrip('/')}/status/{public_id}"
 
@@ -47,24 +40,47 @@ def _open_list(session: Session, purpose: str, after: int = 0) -> StatusList:
     return fresh
 
 
-def allocate(session: Session, issued_credential_id: int, purpose: str) -> Slot:
-    """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order); a list
-    where random probing keeps hitting taken slots (well over half full) gets a successor."""
-    status_list = _open_list(session, purpose)
+@dataclass(frozen=True)
+class Choice:
+    list_id: int
+    list_public_id: str
+    position: int
+    purpose: str
 
-    def taken(position: int) -> bool:
-        return session.scalar(select(StatusSlot.id).where(StatusSlot.status_list_id == status_list.id,
-                                                          StatusSlot.position == position)) is not None
+
+_open_lists: dict[str, tuple[int, str, int]] = {}  # purpose -> (list id, public id, size): per-process memo
+
+
+def choose(session: Session, purpose: str) -> Choice:
+    """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order); a list
+    where random probing keeps hitting taken slots (well over half full) gets a successor. Reads only: the
+    slot is claimed when the credential is stored (a unique index settles a rare collision)."""
+    memo = _open_lists.get(purpose)
+    if memo is None:
+        found = _open_list(session, purpose)
+        memo = _open_lists[purpose] = (found.id, found.public_id, found.size)
+
+    def taken(list_id: int) -> Any:
+        return lambda position: session.scalar(select(StatusSlot.id).where(
+            StatusSlot.status_list_id == list_id, StatusSlot.position == position)) is not None
 
     try:
-        position = allocate_index(taken, status_list.size, attempts=8)
+        position = allocate_index(taken(memo[0]), memo[2], attempts=8)
     except StatusListError:
-        status_list = _open_list(session, purpose, after=status_list.id)
-        position = allocate_index(taken, status_list.size)
-    session.add(StatusSlot(status_list_id=status_list.id, position=position,
+        successor = _open_list(session, purpose, after=memo[0])
+        memo = _open_lists[purpose] = (successor.id, successor.public_id, successor.size)
+        position = allocate_index(taken(memo[0]), memo[2])
+    return Choice(memo[0], memo[1], position, purpose)
+
+
+def claim(session: Session, choice: Choice, issued_credential_id: int) -> None:
+    session.add(StatusSlot(status_list_id=choice.list_id, position=choice.position,
                            issued_credential_id=issued_credential_id))
-    session.flush()
-    return Slot(status_list.public_id, position, purpose)
+
+
+def forget_open_lists() -> None:
+    """After the database was reset (tests), or when lists were removed."""
+    _open_lists.clear()
 
 
 def set_bit(session: Session, issued_credential_id: int, purpose: str, value: bool) -> bool:
