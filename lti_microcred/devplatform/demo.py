@@ -20,6 +20,7 @@ from ..lti.admin import PlatformSpec, add_platform
 from ..services import Services
 from .app import create_platform_app
 from .platform import DevPlatform, DevPlatformSetup
+from .seed import seed_demo
 
 
 def register_dev_platform(services: Services, platform: DevPlatform) -> int:
@@ -51,6 +52,7 @@ def run_demo(port: int, flavour: str = "canvas") -> None:
     initialise(services)
     platform = DevPlatform(DevPlatformSetup(base_url=lms_url, tool_base_url=tool_url, flavour=flavour))
     platform_id = register_dev_platform(services, platform)
+    verify_url = seed_demo(services, platform_id, platform)
     from .. import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -63,7 +65,8 @@ def run_demo(port: int, flavour: str = "canvas") -> None:
     click.echo(f"  Learner launch:                 {lms_url}/launch?user=learner-1")
     click.echo(f"  Instructor launch:              {lms_url}/launch?user=instructor-1")
     click.echo(f"  Instructor adds a module (Deep Linking): {lms_url}/launch?user=instructor-1&dl=1")
-    click.echo(f"  The demo course page:           {lms_url}/\n")
+    click.echo(f"  The demo course page:           {lms_url}/")
+    click.echo(f"  Lea's signed credential, as an employer sees it: {verify_url}\n")
     click.echo("Press Ctrl+C to stop.")
     try:
         tool.serve_forever()

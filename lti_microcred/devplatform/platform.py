@@ -85,6 +85,7 @@ class DevPlatform:
         self.lock = threading.RLock()
         self.users: dict[str, DevUser] = {
             "learner-1": DevUser("learner-1", "Lea Learner", "lea@example.edu", "learner", "Lea", "Learner"),
+            "learner-2": DevUser("learner-2", "Maya Mensah", "maya@example.edu", "learner", "Maya", "Mensah"),
             "instructor-1": DevUser("instructor-1", "Ian Instructor", "ian@example.edu", "instructor", "Ian",
                                     "Instructor"),
         }
