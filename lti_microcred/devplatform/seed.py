@@ -110,7 +110,7 @@ def _build(session: Session, platform_id: int, course_id: int, platform: DevPlat
 
 def _progress(session: Session, staff: Actor, people: dict[str, int], credential: MicroCredential, project: object,
               competencies: tuple[int, int, int]) -> None:
-    c1, c2, c3 = competencies
+    _, c2, c3 = competencies
     lea, maya = people["learner-1"], people.get("learner-2")
     ops.record_lms_score(session, staff, lea, project.id, 86, 100)  # type: ignore[attr-defined]
     ops.record_evidence(session, staff, lea, "rubric", competency_id=c2, rubric_level=4)
