@@ -276,3 +276,30 @@ def components_of(session: Session, pathway_id: int) -> list[MicroCredential]:
     return list(session.scalars(select(MicroCredential).join(
         PathwayComponent, PathwayComponent.component_id == MicroCredential.id)
         .where(PathwayComponent.pathway_id == pathway_id).order_by(MicroCredential.title)))
+
+
+TYPED_FRAMEWORK = "typed-in"
+
+
+def add_competency(session: Session, actor: Actor, short_name: str, description: str = "", code: str = "",
+                   parent_id: int | None = None) -> Competency:
+    """A competency typed in by hand, into the institution's own framework (created on first use)."""
+    short_name, code = short_name.strip(), code.strip()
+    if not 1 <= len(short_name) <= 255 or len(code) > 100 or len(description) > 10_000:
+        raise DomainError("Give a name of 1 to 255 characters (a code of at most 100, a description of 10,000).")
+    framework = session.scalars(select(Framework).where(Framework.platform_id == actor.platform_id,
+                                                        Framework.identifier == TYPED_FRAMEWORK)).one_or_none()
+    if framework is None:
+        framework = Framework(platform_id=actor.platform_id, identifier=TYPED_FRAMEWORK, source="manual",
+                              title="Competencies typed in by instructors")
+        session.add(framework)
+        session.flush()
+    if parent_id is not None and session.scalar(select(Competency.id).where(
+            Competency.id == parent_id, Competency.framework_id == framework.id)) is None:
+        raise DomainError("The parent must be another typed-in competency.")
+    competency = Competency(framework_id=framework.id, identifier=secrets.token_hex(8), code=code or None,
+                            short_name=short_name, description=description.strip(), parent_id=parent_id)
+    session.add(competency)
+    session.flush()
+    audit.record(session, actor, "competency.added", f"competency:{competency.identifier}", name=short_name)
+    return competency

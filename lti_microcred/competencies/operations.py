@@ -13,6 +13,7 @@ from .audit import Actor
 from .awarding import AwardError, grant, reevaluate, reevaluate_everyone, revoke
 from .definitions import (
     CredentialFields,
+    add_competency,
     DefinitionError,
     attach_module,
     create_micro_credential,
@@ -38,7 +39,7 @@ from .evidence import (
 from .models import Award, MicroCredential, Module
 
 __all__ = [
-    "Actor", "Attachment", "AwardError", "CredentialFields", "DefinitionError", "DomainError", "EvidenceError",
+    "Actor", "Attachment", "add_competency", "AwardError", "CredentialFields", "DefinitionError", "DomainError", "EvidenceError",
     "assess_evidence", "attach_module", "attest", "attestation_for", "award_manually", "claim_prior_learning",
     "create_micro_credential", "create_module", "grant", "module_by_key", "modules_of_context",
     "override_competency", "record_evidence", "record_lms_score", "reevaluate", "reevaluate_everyone",

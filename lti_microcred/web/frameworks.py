@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import abort, render_template, request
 
+from ..competencies.audit import Actor
 from ..competencies.importers import DEFAULT_MAX_BYTES, FORMAT_LABELS, FrameworkImportError, Problem, import_framework
 from ..competencies.importers.catalogue import competency_tree, framework_of_platform, framework_summaries
+from ..competencies.operations import DomainError, add_competency
 from ..lti.roles import ADMIN, INSTRUCTOR
 from ..requestctx import db
 from .guards import current_session, requires_role, session_blueprint
@@ -44,6 +46,23 @@ def upload() -> tuple[str, int] | str:
         return _index_page(problems=exc.problems, summary=str(exc), filename=upload.filename), 422
     session.commit()
     return _index_page(report=report)
+
+
+@bp.route("/competencies", methods=["POST"])
+@requires_role(INSTRUCTOR, ADMIN)
+def add() -> tuple[str, int] | str:
+    """Competencies typed in by hand, when there is no framework file to import."""
+    s = current_session()
+    session = db()
+    actor = Actor(s.platform_id, s.context_id, s.user_id, s.user_name, s.role)
+    try:
+        competency = add_competency(session, actor, request.form.get("name", ""), request.form.get("description", ""),
+                                    request.form.get("code", ""))
+    except DomainError as exc:
+        session.rollback()
+        return _index_page(problems=[Problem("", str(exc))], summary="The competency was not added."), 422
+    session.commit()
+    return _index_page(added=competency.short_name)
 
 
 @bp.route("/<int:framework_id>")

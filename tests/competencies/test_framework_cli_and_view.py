@@ -200,3 +200,17 @@ def test_tree_survives_rows_the_importer_would_refuse(services: Services, moodle
         seen.append(node.competency.code)
         stack.extend(node.children)
     assert sorted(c or "" for c in seen) == sorted(comps) and len(seen) == 20
+
+
+def test_instructor_types_a_competency_in(moodle, browser) -> None:
+    from tests.support.driver import form_fields
+
+    landing = browser.launch(moodle, "instructor-1")
+    page = browser.http.get(landing.url + "frameworks/")
+    csrf = form_fields(page.text)["csrf_token"]
+    added = browser.http.post(landing.url + "frameworks/competencies",
+                              data={"csrf_token": csrf, "name": "Negotiate with suppliers", "code": "NEG.1"})
+    assert added.status_code == 200 and "Negotiate with suppliers" in added.text
+    assert "Competencies typed in by instructors" in added.text
+    empty = browser.http.post(landing.url + "frameworks/competencies", data={"csrf_token": csrf, "name": " "})
+    assert empty.status_code == 422
