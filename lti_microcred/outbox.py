@@ -42,7 +42,8 @@ class OutboxMessage(Base):
 
     @property
     def data(self) -> dict[str, Any]:
-        return json.loads(self.payload)  # type: ignore[no-any-return]
+        data: dict[str, Any] = json.loads(self.payload)
+        return data
 
 
 def enqueue(session: Session, kind: str, platform_id: int, payload: dict[str, Any], ordering_key: str = "") -> OutboxMessage:

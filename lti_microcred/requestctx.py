@@ -9,7 +9,8 @@ from .services import Services
 
 
 def services() -> Services:
-    return current_app.extensions["microcred"]  # type: ignore[no-any-return]
+    found: Services = current_app.extensions["microcred"]
+    return found
 
 
 def db() -> Session:
@@ -17,7 +18,8 @@ def db() -> Session:
     if "db" not in g:
         reads_only = request.method in ("GET", "HEAD", "OPTIONS")
         g.db = (services().read_sessions if reads_only else services().sessions)()
-    return g.db  # type: ignore[no-any-return]
+    session: Session = g.db
+    return session
 
 
 def close_db(_exc: BaseException | None = None) -> None:

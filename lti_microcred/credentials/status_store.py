@@ -109,7 +109,7 @@ class SignedLists:
         self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, public_id: str, base_url: str, issuer: dict[str, Any],
+    def get(self, session: Session, public_id: str, base_url: str, issuer: str | dict[str, Any],
             signer: Ed25519Signer) -> dict[str, Any] | None:
         row = session.scalars(select(StatusList).where(StatusList.public_id == public_id)).one_or_none()
         if row is None:

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from ..crypto_box import b64url_decode
 from .errors import BadSignature, Expired, InvalidClaim, IssuedInFuture, MalformedToken, MissingClaim
 
-HASHES = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+HASHES: dict[str, type[hashes.SHA256] | type[hashes.SHA384] | type[hashes.SHA512]] = {
+    "RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
 
 
 def verify_signature(token: str, key: Any, alg: str) -> None:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
@@ -85,7 +85,7 @@ def is_our_url(url: str, base_url: str) -> bool:
     return isinstance(url, str) and (url + "/").startswith(base_url.rstrip("/") + "/")
 
 
-class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
+class ToolMessageLaunch(MessageLaunch):
     """One incoming launch; validate() raises a LaunchError naming the first problem found."""
 
     def __init__(self, id_token: str, raw_state: str, *, registry: Registry, keys: PlatformKeyCache,
@@ -178,18 +178,18 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         key = self._keys.key_for(self.platform, header["kid"], header["alg"])
         verify_signature(self._get_request_param("id_token"), key, header["alg"])
         policy = self._policy
-        check_times(self._jwt["body"], time.time(), policy.clock_skew_seconds, policy.iat_max_age_seconds)
+        check_times(self.claims, time.time(), policy.clock_skew_seconds, policy.iat_max_age_seconds)
 
     def _check_nonce_and_target(self) -> None:
         assert self.login_state is not None
-        body = self._jwt["body"]
+        body = self.claims
         nonce = body.get("nonce")
         if not nonce:
             raise MissingClaim("the id_token has no nonce")
         if nonce != nonce_for(self._signer, self.login_state):
             raise NonceMismatch("the nonce is not the one issued with this login's state")
         target = body.get(c.TARGET_LINK_URI)
-        if not target:
+        if not target or not isinstance(target, str):
             raise MissingClaim("the id_token has no target_link_uri claim")
         if not is_our_url(target, self._policy.base_url):
             raise ForeignTarget(f"target_link_uri {target!r} is not under {self._policy.base_url}")
@@ -197,7 +197,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
             raise ForeignTarget("target_link_uri differs from the one in the login request")
 
     def _check_message(self) -> None:
-        body = self._jwt["body"]
+        body = self.claims
         for claim, name in ((c.MESSAGE_TYPE, "message_type"), (c.VERSION, "version"), (c.ROLES, "roles"),
                             (c.DEPLOYMENT_ID, "deployment_id")):
             if claim not in body:
@@ -217,7 +217,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
 
     def _check_deployment(self) -> None:
         assert self.platform is not None
-        deployment_id = self._jwt["body"][c.DEPLOYMENT_ID]
+        deployment_id = self.claims[c.DEPLOYMENT_ID]
         if not isinstance(deployment_id, str) or not deployment_id or len(deployment_id) > 255:
             raise InvalidClaim("deployment_id is empty or too long")
         self.deployment = self._registry.resolve_deployment(self.platform, deployment_id)
@@ -225,7 +225,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
     # --- results -------------------------------------------------------------------------------------
     @property
     def claims(self) -> dict[str, Any]:
-        return self._jwt["body"]  # type: ignore[return-value]
+        return cast(dict[str, Any], self._jwt["body"])
 
     @property
     def nonce(self) -> str:

@@ -14,7 +14,7 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, literal, select
 from sqlalchemy.exc import IntegrityError
@@ -83,7 +83,7 @@ def _upsert_statement(session: Session, table: Table, keys: tuple[str, ...], val
     dialect = session.get_bind().dialect.name
     cached = _STATEMENTS.get((dialect, table.name))
     if cached is None:
-        columns = {n: bindparam(n) for n in (*keys, *values)}
+        columns: dict[str, Any] = {n: bindparam(n) for n in (*keys, *values)}
         stmt = dialect_insert(session, table).values(**columns, created_dt=bindparam("now"),
                                                        updated_dt=bindparam("now"))
         changes = {n: stmt.excluded[n] for n in (*values, "updated_dt")}
@@ -198,7 +198,8 @@ def _record(session: Session, known: KnownRows, launch: ToolMessageLaunch, statu
     return RecordedLaunch(int(session_id), token, role, row["message_type"])
 
 
-_INSERT_SESSION = insert(LaunchSession.__table__).returning(LaunchSession.__table__.c.id)
+_SESSIONS_TABLE = cast(Table, LaunchSession.__table__)
+_INSERT_SESSION = insert(_SESSIONS_TABLE).returning(_SESSIONS_TABLE.c.id)
 
 
 _LINK_VALUES = ("platform_id", "context_id", "title", "module_key", "lineitem_url", "lineitems_url")
@@ -240,12 +241,16 @@ def _link_row(body: dict[str, Any], platform_id: int, deployment_id: int) -> Row
     link = body.get(c.RESOURCE_LINK)
     if not isinstance(link, dict) or not link.get("id"):
         return None
-    custom = body.get(c.CUSTOM) if isinstance(body.get(c.CUSTOM), dict) else {}
-    ags = body.get(c.AGS_ENDPOINT) if isinstance(body.get(c.AGS_ENDPOINT), dict) else {}
+    custom = _mapping(body.get(c.CUSTOM))
+    ags = _mapping(body.get(c.AGS_ENDPOINT))
     return ({"deployment_id": deployment_id, "lti_resource_link_id": _text(link["id"])},
             {"platform_id": platform_id, "context_id": None, "title": _text(link.get("title")),
              "module_key": _text(custom.get(MODULE_PARAM), 64), "lineitem_url": _text(ags.get("lineitem"), 2048),
              "lineitems_url": _text(ags.get("lineitems"), 2048)})
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _replay_error(session: Session, launch: ToolMessageLaunch) -> Exception | None:

@@ -89,6 +89,10 @@ class RegistrationOutcome:
     missing_scopes: list[str]
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def check_fetchable(url: str, allow_private: bool) -> None:
     """Refuse URLs that would make the server call itself or an internal network (SSRF)."""
     parts = urlsplit(url)
@@ -120,13 +124,13 @@ def fetch_platform_configuration(s: Services, params: RegistrationParams) -> Pla
         raise RegistrationError(f"the LMS configuration lacks {', '.join(missing)}")
     if urlsplit(doc["issuer"]).netloc != urlsplit(params.openid_configuration).netloc:
         raise RegistrationError(f"issuer {doc['issuer']!r} is not on the host the configuration came from")
-    lti = doc.get(PLATFORM_CONFIGURATION) if isinstance(doc.get(PLATFORM_CONFIGURATION), dict) else {}
+    lti = _mapping(doc.get(PLATFORM_CONFIGURATION))
     messages = [m.get("type") for m in lti.get("messages_supported", []) if isinstance(m, dict)]
     return PlatformConfiguration(
         issuer=doc["issuer"], authorization_endpoint=doc["authorization_endpoint"],
         token_endpoint=doc["token_endpoint"], jwks_uri=doc["jwks_uri"],
         registration_endpoint=doc["registration_endpoint"],
-        authorization_server=doc.get("authorization_server") if isinstance(doc.get("authorization_server"), str) else None,
+        authorization_server=doc["authorization_server"] if isinstance(doc.get("authorization_server"), str) else None,
         product_family_code=str(lti.get("product_family_code") or "") or None,
         version=str(lti.get("version") or "") or None, messages_supported=[m for m in messages if m],
     )
@@ -191,7 +195,7 @@ def register_tool(s: Services, session: Session, params: RegistrationParams,
     if not isinstance(answer, dict) or not answer.get("client_id"):
         raise RegistrationError("the LMS answered the registration without a client_id")
     client_id = str(answer["client_id"])
-    tool_conf = answer.get(TOOL_CONFIGURATION) if isinstance(answer.get(TOOL_CONFIGURATION), dict) else {}
+    tool_conf = _mapping(answer.get(TOOL_CONFIGURATION))
     deployment_id = str(tool_conf["deployment_id"]) if tool_conf.get("deployment_id") else None
     invited = _invite_is_valid(s, params.invite)
     granted = str(answer.get("scope", "")).split()

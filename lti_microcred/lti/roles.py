@@ -20,7 +20,7 @@ ADMIN: Role = "admin"
 GUEST: Role = "guest"
 
 STAFF_ROLES = frozenset({INSTRUCTOR, ASSESSOR, ADMIN})
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     INSTRUCTOR: "Instructor",
     ASSESSOR: "Assessor",
     LEARNER: "Learner",

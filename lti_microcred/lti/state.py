@@ -42,11 +42,12 @@ def target_hash(target_link_uri: str) -> str:
 
 
 def issue_state(signer: Signer, platform_id: int, target_link_uri: str, storage_target: str | None) -> LoginState:
-    payload = {"p": platform_id, "h": target_hash(target_link_uri), "b": secrets.token_urlsafe(16)}
+    digest, binding = target_hash(target_link_uri), secrets.token_urlsafe(16)
+    payload: dict[str, object] = {"p": platform_id, "h": digest, "b": binding}
     if storage_target:
         payload["s"] = storage_target
     raw = signer.dumps(STATE_PURPOSE, payload)
-    return LoginState(raw, platform_id, payload["h"], storage_target, payload["b"])
+    return LoginState(raw, platform_id, digest, storage_target, binding)
 
 
 def read_state(signer: Signer, raw: str, max_age: float) -> LoginState:

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ..requestctx import db, services
 from . import registration
@@ -44,7 +45,7 @@ def login() -> Response:
         # The page tries the platform's storage (when offered) and checks cookies before going on.
         new_window = url_for("lti.login", _external=False) + "?" + urlencode(
             {**{k: v for k, v in params.items() if k != NEW_WINDOW_PARAM}, NEW_WINDOW_PARAM: "1"})
-        response = make_response(render_template(
+        response: Response = make_response(render_template(
             "lti/login.html", started=started, new_window_url=new_window,
             storage_target=login_request.storage_target or ""))
     else:
@@ -88,7 +89,7 @@ def launch() -> Response | str:
             message.platform.issuer if message.platform else None, None)
     if status == "pending":
         assert message.platform is not None
-        response = make_response(render_template(
+        response: Response = make_response(render_template(
             "lti/launch_storage.html", token=recorded.token, storage_key=state.storage_key,
             storage_target=state.storage_target, auth_origin=auth_origin(message.platform)))
     else:

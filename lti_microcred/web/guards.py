@@ -45,7 +45,8 @@ def session_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blue
 
 
 def current_session() -> ToolSession:
-    return g.tool_session  # type: ignore[no-any-return]
+    session: ToolSession = g.tool_session
+    return session
 
 
 def requires_role(*roles: str) -> Callable[[F], F]:
