@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from .. import outbox
@@ -63,33 +63,32 @@ def credential_spec(session: Session, micro_credential_id: int) -> CredentialSpe
 
 
 def learner_facts(session: Session, learner_id: int, context_id: int) -> tuple[list[Fact], dt.datetime | None]:
-    """The learner's evidence in a course as rule facts, with the latest decision on each; and the newest date."""
+    """The learner's evidence in a course as rule facts, with the latest decision on each; and the newest date.
+
+    One query: the evidence outer-joined to its decisions in id order, so the last row of each record carries
+    its latest decision (an IN list of the record ids cost ~3 ms on PostgreSQL at 300 records)."""
     rows = session.execute(
         select(Evidence.id, Evidence.kind, Evidence.module_id, Evidence.competency_id, Evidence.score_given,
                Evidence.score_maximum, Evidence.rubric_level, Evidence.achieved, Evidence.supersedes_id,
-               Evidence.created_dt)
+               Evidence.created_dt, Assessment.decision, Assessment.rubric_level.label("decided_level"))
+        .outerjoin(Assessment, Assessment.evidence_id == Evidence.id)
         .where(Evidence.learner_id == learner_id, Evidence.context_id == context_id)
+        .order_by(Evidence.id, Assessment.id)
     ).all()
-    decisions = _latest_decisions(session, [r.id for r in rows if r.kind not in AUTHORITATIVE])
+    latest = {r.id: r for r in rows}
     facts = []
-    for r in rows:
-        accepted, level = (True, r.rubric_level) if r.kind in AUTHORITATIVE else decisions.get(r.id, (None, None))
+    for r in latest.values():
+        if r.kind in AUTHORITATIVE:
+            accepted, level = True, r.rubric_level
+        elif r.decision is None:
+            accepted, level = None, None
+        else:
+            accepted, level = r.decision == "accepted", r.decided_level
         ratio = (r.score_given / r.score_maximum) if r.score_given is not None and r.score_maximum else None
         facts.append(Fact(r.id, r.kind, r.module_id, r.competency_id, ratio, level, accepted, r.achieved,
                           r.supersedes_id))
-    newest = max((r.created_dt for r in rows), default=None)
+    newest = max((r.created_dt for r in latest.values()), default=None)
     return facts, newest
-
-
-def _latest_decisions(session: Session, evidence_ids: list[int]) -> dict[int, tuple[bool, int | None]]:
-    if not evidence_ids:
-        return {}
-    latest = select(func.max(Assessment.id)).where(Assessment.evidence_id.in_(evidence_ids)).group_by(
-        Assessment.evidence_id)
-    rows = session.execute(
-        select(Assessment.evidence_id, Assessment.decision, Assessment.rubric_level).where(Assessment.id.in_(latest))
-    ).all()
-    return {r.evidence_id: (r.decision == "accepted", r.rubric_level) for r in rows}
 
 
 def affected_credentials(session: Session, context_id: int, module_id: int | None,
@@ -252,6 +251,10 @@ def revoke(session: Session, actor: Actor, award: Award, reason: str) -> Award:
         raise AwardError("A revocation needs a reason.")
     if award.status != "active":
         raise AwardError("This award is not active.")
+    credential = session.get(MicroCredential, award.micro_credential_id)
+    assert credential is not None
+    if award.platform_id != actor.platform_id or credential.context_id != actor.context_id:
+        raise AwardError("That award belongs to another course.")
     changed = session.execute(
         update(Award).where(Award.id == award.id, Award.status == "active")
         .values(status="revoked", revoked_dt=utcnow(), revoked_by_id=actor.user_id, revoke_reason=reason[:5000])
@@ -259,8 +262,6 @@ def revoke(session: Session, actor: Actor, award: Award, reason: str) -> Award:
     if not changed:
         raise AwardError("This award was revoked meanwhile.")
     session.refresh(award)
-    credential = session.get(MicroCredential, award.micro_credential_id)
-    assert credential is not None
     ordering = f"award:{credential.id}:{award.learner_id}"
     outbox.enqueue(session, outbox.REVOKE_CREDENTIAL, award.platform_id, {"award_id": award.id}, ordering)
     outbox.enqueue(session, outbox.AWARD_PASSBACK, award.platform_id, {"award_id": award.id, "status": "revoked"},

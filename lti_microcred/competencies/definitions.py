@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from . import audit
 from .audit import Actor
+from .awarding import reevaluate_everyone
 from .errors import DomainError
 from .models import Competency, Framework, MicroCredential, Module, PathwayComponent, Requirement
 from .rules import COUNTABLE_KINDS, EVIDENCE_COUNT, REQUIREMENT_KINDS, RUBRIC, RUBRIC_LEVELS, SCORE
@@ -162,7 +163,14 @@ def set_status(session: Session, actor: Actor, credential: MicroCredential, stat
     credential.status = status
     session.flush()
     audit.record(session, actor, f"credential.{status}", f"credential:{credential.key}")
+    _reevaluate_if_published(session, actor, credential)
     return credential
+
+
+def _reevaluate_if_published(session: Session, actor: Actor, credential: MicroCredential) -> None:
+    """Evidence recorded before a change counts at once: everyone concerned is evaluated again (and awarded)."""
+    if credential.status == "published":
+        reevaluate_everyone(session, actor, credential)
 
 
 def _own(actor: Actor, credential: MicroCredential) -> None:
@@ -234,6 +242,7 @@ def set_requirement(session: Session, actor: Actor, credential: MicroCredential,
     session.flush()
     audit.record(session, actor, "requirement.set", f"credential:{credential.key}", module=module.key,
                  competency_id=competency_id, kind=kind, threshold=threshold)
+    _reevaluate_if_published(session, actor, credential)
     return requirement
 
 
@@ -243,6 +252,7 @@ def remove_requirement(session: Session, actor: Actor, credential: MicroCredenti
                                               Requirement.micro_credential_id == credential.id))
     credential.updated_dt = utcnow()
     audit.record(session, actor, "requirement.removed", f"credential:{credential.key}", requirement_id=requirement_id)
+    _reevaluate_if_published(session, actor, credential)
 
 
 def set_pathway_components(session: Session, actor: Actor, pathway: MicroCredential,
@@ -264,6 +274,7 @@ def set_pathway_components(session: Session, actor: Actor, pathway: MicroCredent
     session.flush()
     audit.record(session, actor, "pathway.components", f"credential:{pathway.key}",
                  components=sorted(c.key for c in components))
+    _reevaluate_if_published(session, actor, pathway)
     return components
 
 

@@ -205,6 +205,8 @@ def override_competency(session: Session, actor: Actor, credential: MicroCredent
     """An instructor's decision that overrides the rules for one competency; the reason is mandatory."""
     if not reason.strip():
         raise EvidenceError("An override needs a reason.")
+    if credential.context_id != actor.context_id or credential.platform_id != actor.platform_id:
+        raise EvidenceError("That micro-credential belongs to another course.")
     previous = session.execute(
         select(Evidence).where(Evidence.learner_id == learner_id, Evidence.context_id == actor.context_id,
                                Evidence.kind == "override", Evidence.competency_id == competency_id)

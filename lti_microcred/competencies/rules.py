@@ -95,7 +95,12 @@ def effective(facts: Iterable[Fact]) -> list[Fact]:
 def evaluate(spec: CredentialSpec, facts: Iterable[Fact]) -> CredentialResult:
     """Competency states and completion of one micro-credential for one learner."""
     live = effective(facts)
-    results = tuple(_competency(spec, cid, live) for cid in spec.competency_ids)
+    by_competency: dict[int | None, list[Fact]] = {}
+    for f in live:
+        by_competency.setdefault(f.competency_id, []).append(f)
+    scores = [f for f in live if f.kind == "lms_score"]
+    results = tuple(_competency(spec, cid, by_competency.get(cid, []) + [f for f in scores if f.competency_id != cid])
+                    for cid in spec.competency_ids)
     earned = bool(results) and all(r.state == ACHIEVED for r in results)
     used = sorted({e for r in results if r.state == ACHIEVED for e in r.evidence_ids})
     return CredentialResult(spec.id, results, earned, tuple(used))

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import Flask, Response
 
-from . import course_credentials, credentials_public, deep_link, frameworks, home, issuer_admin, my_credentials, public
+from ..competencies.definitions import PARTICIPATION_FORMS
+from . import (
+    attest,
+    course_credentials,
+    credential_structure,
+    credentials_public,
+    deep_link,
+    files,
+    frameworks,
+    home,
+    instructor_credentials,
+    issuer_admin,
+    learner,
+    learner_detail,
+    matrix,
+    my_credentials,
+    public,
+    review,
+)
 from .errors import register_error_pages
 from .guards import template_globals
 
@@ -14,17 +35,27 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
 }
+UPLOAD_ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.txt,.csv,.md,.docx,.xlsx,.pptx,.odt,.mp4"
+BLUEPRINTS = (public, home, deep_link, frameworks, learner, files, attest, instructor_credentials,
+              credential_structure, review, matrix, learner_detail, credentials_public, my_credentials, issuer_admin,
+              course_credentials)
 
 
 def register_web(app: Flask) -> None:
-    for bp in (public.bp, home.bp, deep_link.bp, frameworks.bp, credentials_public.bp, my_credentials.bp,
-               issuer_admin.bp, course_credentials.bp):
-        app.register_blueprint(bp)
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.bp)
     register_error_pages(app)
     app.context_processor(template_globals)
+    app.context_processor(_view_globals)
+    app.add_template_filter(json.loads, "from_json")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def _view_globals() -> dict[str, Any]:
+    """Constants the micro-credential templates share (labels of the domain's choices, upload types)."""
+    return {"participation_forms": PARTICIPATION_FORMS, "upload_accept": UPLOAD_ACCEPT}

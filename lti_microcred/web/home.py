@@ -1,4 +1,4 @@
-"""Where a launch lands: the page for the launcher's role (learner or staff)."""
+"""Where a launch lands: the page for the launcher's role (learner progress, or the staff dashboard)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from werkzeug.wrappers import Response
 
 from ..competencies.operations import module_by_key
 from ..lti import claims as c
+from ..lti.roles import LEARNER
 from ..requestctx import db
+from . import instructor, learner
 from .guards import current_session, session_blueprint
 
 bp = session_blueprint("session", __name__)
@@ -18,6 +20,9 @@ def entry() -> Response | str:
     s = current_session()
     if s.message_type == c.DEEP_LINKING_REQUEST:
         return redirect(url_for("deep_link.picker"))
+    if s.context_id is not None and s.role == LEARNER:
+        return learner.dashboard()
+    if s.context_id is not None and s.is_staff:
+        return instructor.dashboard()
     module = module_by_key(db(), s.context_id, s.module_key) if s.context_id and s.module_key else None
-    template = "home/staff.html" if s.is_staff else "home/learner.html"
-    return render_template(template, s=s, module=module)
+    return render_template("home/other.html", s=s, module=module)

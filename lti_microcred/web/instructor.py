@@ -1,0 +1,20 @@
+"""The staff landing page of a course: its micro-credentials with counts, and the way to everything else."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from ..requestctx import db
+from .course_queries import credentials_of_course, dashboard_rows, pending_count
+from .guards import current_session
+from .roster import count_learners
+from .views_support import BUILDERS, course_id, notice
+
+
+def dashboard() -> str:
+    """Rendered at /s/<token>/ for instructors, assessors and admins (home.entry dispatches by role)."""
+    s, session = current_session(), db()
+    rows = dashboard_rows(session, credentials_of_course(session, s.platform_id, course_id()), course_id())
+    learners = count_learners(session, s.platform_id, course_id())
+    return render_template("instructor/dashboard.html", s=s, rows=rows, pending=pending_count(session, course_id()),
+                           learners=learners, may_build=s.role in BUILDERS, notice=notice())
