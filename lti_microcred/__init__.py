@@ -32,7 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     package = Path(__file__).parent
     app = Flask(__name__, template_folder=str(package / "web" / "templates"),
                 static_folder=str(package / "web" / "static"))
-    app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+    app.config.update(SECRET_KEY=settings.resolved_secret_key,
+                      MAX_CONTENT_LENGTH=settings.upload_max_bytes + 1024 * 1024,  # a file plus its form
                       TEMPLATES_AUTO_RELOAD=False)
     app.extensions["microcred"] = services
     logging.getLogger("lti_microcred").setLevel(settings.log_level.upper())

@@ -24,7 +24,7 @@ class ErrorPage:
 
 def register_error_pages(app: Flask) -> None:
     app.register_error_handler(LaunchError, _refusal)
-    app.register_error_handler(RequestEntityTooLarge, lambda e: _refusal(PayloadTooLarge(str(e.description))))
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
@@ -38,6 +38,15 @@ def _refusal(error: LaunchError) -> tuple[str, int]:
     log.warning("refused %s %s: %s: %s (issuer=%s client_id=%s ref=%s)", request.method, request.path,
                 error.code, error.detail, error.issuer, error.client_id, reference)
     return _render(ErrorPage(error.code, error.title, error.detail, error.hint), error.status, reference)
+
+
+def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A launch that is too large is a refused launch; anything else is a form or file over the limit."""
+    if request.path.startswith("/lti/"):
+        return _refusal(PayloadTooLarge(str(error.description)))
+    page = ErrorPage("too_large", "That is too large", "The file or form sent is larger than the tool accepts.",
+                     "Go back and send a smaller file (evidence files: up to the size shown next to the field).")
+    return _render(page, 413, None)
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
