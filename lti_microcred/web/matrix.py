@@ -7,10 +7,10 @@ import io
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, request
 
 from ..competencies.models import Competency, MicroCredential
-from ..requestctx import db
+from ..requestctx import db, services
 from .course_queries import credentials_of_course
 from .guards import current_session, requires_role, session_blueprint
 from .roster import PER_PAGE, STATES, Column, MatrixFilter, MatrixPage, export_batches, matrix_columns, matrix_page
@@ -36,10 +36,18 @@ def show() -> str:
 @requires_role(*REVIEWERS)
 def export() -> Response:
     s, chosen, session = current_session(), _filter(), db()
-    shown, columns = matrix_columns(session, credentials_of_course(session, s.platform_id, course_id()), chosen)
-    rows = _csv_rows(shown, columns, export_batches(session, s.platform_id, course_id(), chosen, shown, columns))
+    platform_id, context_id = s.platform_id, course_id()
+    shown, columns = matrix_columns(session, credentials_of_course(session, platform_id, context_id), chosen)
+    read_sessions = services().read_sessions
+
+    def rows() -> Iterator[str]:
+        """Streamed after the request's own session is closed: the batches read with a session of their own,
+        closed when the download ends or is abandoned."""
+        with read_sessions() as own:
+            yield from _csv_rows(shown, columns, export_batches(own, platform_id, context_id, chosen, shown, columns))
+
     filename = f"competencies-{(s.context_label or s.context_title or 'course')[:40]}.csv"
-    response = Response(stream_with_context(rows), mimetype="text/csv")
+    response = Response(rows(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
     response.headers["Cache-Control"] = "private, no-store"
     return response
