@@ -24,11 +24,13 @@ from .status_list import build_status_entry
 OB_CONTEXTS: Final = (VC_V2, OB_V3P0)
 
 
-def build_open_badge_credential(issuer: IssuerProfile, achievement: Achievement, award: Award) -> dict[str, Any]:
-    """An unsigned OB 3.0 OpenBadgeCredential with an embedded issuer Profile and AchievementSubject."""
+def build_open_badge_credential(issuer: IssuerProfile, achievement: Achievement, award: Award,
+                                extension_context: str | None = None) -> dict[str, Any]:
+    """An unsigned OB 3.0 OpenBadgeCredential with an embedded issuer Profile and AchievementSubject.
+    `extension_context` is the URL of our context as this deployment serves it (default: as configured)."""
     credential = pruned(
         {
-            "@context": [*OB_CONTEXTS, extension_context_url()],
+            "@context": [*OB_CONTEXTS, extension_context or extension_context_url()],
             "id": award.credential_id,
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": award.name or achievement.name,

@@ -58,6 +58,7 @@ def build_clr_credential(
     associations: Sequence[Association] = (),
     valid_until: datetime | None = None,
     partial: bool | None = None,
+    extension_context: str | None = None,
 ) -> dict[str, Any]:
     """An unsigned ClrCredential bundling signed credentials (each keeps its own proof)."""
     if subject_id is None and identity is None:
@@ -77,7 +78,7 @@ def build_clr_credential(
     )
     return pruned(
         {
-            "@context": [*CLR_CONTEXTS, extension_context_url()],
+            "@context": [*CLR_CONTEXTS, extension_context or extension_context_url()],
             "id": credential_id,
             "type": ["VerifiableCredential", "ClrCredential"],
             "name": name,

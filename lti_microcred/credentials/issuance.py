@@ -22,6 +22,7 @@ from ..db import utcnow
 from ..lti.models import User
 from . import model as m
 from .builder import build_open_badge_credential
+from .contexts import known_extension_context
 from .dataintegrity import sign
 from .issuer import IssuerState
 from .models import IssuedCredential
@@ -48,6 +49,11 @@ class Urls:
 
     def verify(self, public_id: str) -> str:
         return f"{self.base_url.rstrip('/')}/verify/{public_id}"
+
+    @property
+    def extension_context(self) -> str:
+        """Our JSON-LD context as this deployment serves it (known to the bundled loader)."""
+        return known_extension_context(self.base_url)
 
 
 def current_credential(session: Session, award_id: int) -> IssuedCredential | None:
@@ -83,7 +89,8 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
         status=tuple(m.StatusEntry(status_list_url(urls.base_url, c.list_public_id), c.position, c.purpose)
                      for c in choices),
     )
-    unsigned = build_open_badge_credential(issuer.profile, achievement(session, issuer, urls, credential), data)
+    unsigned = build_open_badge_credential(issuer.profile, achievement(session, issuer, urls, credential), data,
+                                           urls.extension_context)
     signed = sign(unsigned, issuer.di_signer)
     row = IssuedCredential(public_id=public_id, award_id=award.id, platform_id=award.platform_id,
                            learner_id=award.learner_id, micro_credential_id=credential.id, status="active",

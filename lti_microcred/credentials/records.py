@@ -46,5 +46,6 @@ def learner_record(session: Session, issuer: IssuerState, urls: Urls, platform_i
         issuer=issuer.profile, name=f"Learner record from {issuer.profile.name}",
         credentials=[json.loads(row.signed_json) for row, _ in rows], valid_from=utcnow(),
         identity=_identity(learner), associations=_associations(session, urls, [c for _, c in rows]),
+        extension_context=urls.extension_context,
     )
     return sign(clr, issuer.di_signer)

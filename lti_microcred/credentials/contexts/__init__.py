@@ -58,9 +58,15 @@ def configure_extension_context(base_url: str) -> str:
     """Name our extension context after this deployment's public URL (call once at start-up); URLs used
     before in this process stay recognised, so credentials already signed keep verifying."""
     global _extension_url
-    _extension_url = base_url.rstrip("/") + MICROCRED_CONTEXT_PATH
-    _known_extension_urls.add(_extension_url)
+    _extension_url = known_extension_context(base_url)
     return _extension_url
+
+
+def known_extension_context(base_url: str) -> str:
+    """The URL of our extension context served at `base_url`, recognised by the loader from now on."""
+    url = base_url.rstrip("/") + MICROCRED_CONTEXT_PATH
+    _known_extension_urls.add(url)
+    return url
 
 
 def extension_context_url() -> str:
