@@ -40,4 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     app.register_blueprint(lti_bp)
     register_web(app)
     app.teardown_appcontext(close_db)
+    from .cli_worker import start_in_process_worker
+
+    start_in_process_worker(app)  # delivery thread, unless worker_in_process = 0 (or in tests)
     return app

@@ -248,9 +248,11 @@ def demo(port: int) -> None:
 def _register_subcommands() -> None:
     from .cli_framework import framework
     from .cli_issuer import issuer
+    from .cli_worker import worker_command
 
     main.add_command(framework)
     main.add_command(issuer)
+    main.add_command(worker_command)
 
 
 _register_subcommands()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select, text, update
@@ -33,6 +33,9 @@ from .rules import (
 )
 
 AUTHORITATIVE = frozenset({"lms_score", "rubric", "override"})  # recorded by staff or the LMS: no decision needed
+# Run after each re-evaluation, in its transaction: the gradebook registers its module results here (the
+# domain imports nothing of the delivery packages).
+EVALUATION_LISTENERS: list[Callable[[Session, int, int, list[CredentialResult]], None]] = []
 
 
 class AwardError(DomainError):
@@ -136,6 +139,8 @@ def reevaluate(session: Session, actor: Actor, learner_id: int, context_id: int,
             award = grant(session, actor, credential_id, learner_id, "rules",
                           "All competencies met by the evidence.", result.evidence_ids)
         evaluations.append(Evaluation(result, award))
+    for listener in EVALUATION_LISTENERS:
+        listener(session, learner_id, context_id, [e.result for e in evaluations])
     for evaluation in evaluations:
         if evaluation.award is not None:
             _reevaluate_pathways(session, actor, learner_id, evaluation.result.credential_id)

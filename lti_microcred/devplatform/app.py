@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from .platform import STORAGE_FRAME, DevPlatform, PlatformRefusal
+from .services import register_services
 
 HERE = Path(__file__).parent
 
@@ -19,6 +20,7 @@ def create_platform_app(platform: DevPlatform) -> Flask:
     app = Flask("devplatform", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/lms-static")
     app.extensions["devplatform"] = platform
+    register_services(app, platform)
 
     @app.errorhandler(PlatformRefusal)
     def _refused(error: PlatformRefusal) -> tuple[Response, int]:
@@ -66,7 +68,7 @@ def create_platform_app(platform: DevPlatform) -> Flask:
             items = platform.accept_deep_link(request.form.get("JWT", ""))
         except PlatformRefusal:
             raise
-        except Exception as exc:  # noqa: BLE001 - an LMS answers a bad response with 400, whatever broke
+        except Exception as exc:
             raise PlatformRefusal(f"invalid deep linking response: {exc.__class__.__name__}: {exc}") from exc
         return render_template("deep_link_done.html", p=platform, items=items)
 

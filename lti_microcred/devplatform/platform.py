@@ -23,6 +23,8 @@ from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
 
+from . import services
+
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 ROLE_URIS = {
     "learner": [LIS + "membership#Learner"],
@@ -149,7 +151,7 @@ class DevPlatform:
             self.links[link.id] = link
             if line_item is not None:
                 item_id = "li-" + secrets.token_hex(6)
-                self.line_items[item_id] = {**line_item, "id": self.url(f"/ags/lineitems/{item_id}"),
+                self.line_items[item_id] = {**line_item, "id": services.lineitem_url(self, item_id),
                                             "resourceLinkId": link.id}
                 link.line_item = self.line_items[item_id]
             return link
@@ -324,11 +326,11 @@ class _Launch(LTIAdvantageMessageLaunchAbstract):
         platform_claim = {"guid": platform.url("/"), "name": f"Demo {family.capitalize()}",
                           "version": "4.5.1" if family == "moodle" else "cloud", "product_family_code": family}
         extra: dict[str, Any] = {"https://purl.imsglobal.org/spec/lti/claim/tool_platform": platform_claim}
-        self.set_nrps(platform.url(f"/nrps/{setup.course_id}/memberships"))
+        self.set_nrps(services.memberships_url(platform))
         if hint.get("dl"):
             self.set_dl(platform.url("/deep_link_return"), title="Add content", accept_types={"ltiResourceLink"},
                         extra_data={"session": secrets.token_hex(4)})
-            self.set_ags(platform.url(f"/ags/{setup.course_id}/lineitems"))
+            self.set_ags(services.lineitems_url(platform))
         else:
             link = platform.links.get(hint.get("link") or "") or DevLink("rl-course-nav", "Micro-credentials",
                                                                        setup.course_id)
@@ -336,7 +338,7 @@ class _Launch(LTIAdvantageMessageLaunchAbstract):
             if link.custom:
                 self.set_custom_parameters_claim(link.custom)
             line_item_url = link.line_item["id"] if link.line_item else None
-            self.set_ags(platform.url(f"/ags/{setup.course_id}/lineitems"), line_item_url)
+            self.set_ags(services.lineitems_url(platform), line_item_url)
         self.set_extra_claims(extra)
         self.set_extra_claims(platform.extra_claims)
         self._drop = set(platform.drop_claims)

@@ -11,11 +11,13 @@ from ..competencies.definitions import PARTICIPATION_FORMS
 from . import (
     attest,
     course_credentials,
+    course_roster,
     credential_structure,
     credentials_public,
     deep_link,
     files,
     frameworks,
+    gradebook,
     home,
     instructor_credentials,
     issuer_admin,
@@ -38,7 +40,7 @@ SECURITY_HEADERS = {
 UPLOAD_ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.txt,.csv,.md,.docx,.xlsx,.pptx,.odt,.mp4"
 BLUEPRINTS = (public, home, deep_link, frameworks, learner, files, attest, instructor_credentials,
               credential_structure, review, matrix, learner_detail, credentials_public, my_credentials, issuer_admin,
-              course_credentials)
+              course_credentials, gradebook, course_roster)
 
 
 def register_web(app: Flask) -> None:

@@ -1,0 +1,122 @@
+"""Delivery workers: `microcred worker` processes for scale, or a thread in each web process by default.
+
+This is process assembly (like the app factory): it may import every package, so it is where the delivery
+handlers of all packages are registered and the domain's module results are switched on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+from sqlalchemy.orm import Session
+
+from . import outbox
+from .credentials.jobs import award_comment, issue_credential_job, revoke_credential_job
+from .lms import results
+from .lms.delivery.jobs import Job
+from .lms.delivery.worker import Worker, WorkerOptions
+from .lms.runtime import LmsRuntime, runtime_of
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+
+def configure_delivery(services: Services) -> LmsRuntime:
+    """Everything a process needs to deliver outbox rows; safe to call more than once."""
+    results.install()
+    runtime = runtime_of(services)
+    if outbox.ISSUE_CREDENTIAL not in runtime.handlers.kinds:
+        runtime.handlers.register(outbox.ISSUE_CREDENTIAL, _in_transaction(issue_credential_job))
+        runtime.handlers.register(outbox.REVOKE_CREDENTIAL, _in_transaction(revoke_credential_job))
+        runtime.set_award_comment(award_comment(services.credential_urls))
+    # Kinds without a handler stay pending (never failed) until a process that has one picks them up.
+    return runtime
+
+
+def _in_transaction(job_function: Callable[[Any, Session, Any], None]) -> Callable[[Job], None]:
+    """A domain job run in its own write transaction: committed when it returns, rolled back (and retried
+    by the worker) when it raises."""
+
+    def handler(job: Job) -> None:
+        with job.services.sessions.begin() as session:
+            job_function(job.services, session, job.message)
+
+    return handler
+
+
+def start_in_process_worker(app: Flask, force: bool = False) -> Worker | None:
+    """The single-machine default: a daemon thread delivering from inside the web process.
+
+    Not started when settings.worker_in_process is 0 (run `microcred worker` instead) or in the test
+    environment, where tests drive delivery themselves with `drain()` (or pass force=True).
+    """
+    services: Services = app.extensions["microcred"]
+    runtime = configure_delivery(services)
+    settings = services.settings
+    if not force and (not settings.worker_in_process or settings.env == "test"):
+        return None
+    worker = runtime.worker()
+    if worker.thread is None:
+        worker.start(tick=runtime.scheduler.tick)
+        atexit.register(worker.stop, 5.0)
+    app.extensions["microcred_worker"] = worker
+    return worker
+
+
+def drain(services: Services, timeout: float = 30.0, tick: bool = True) -> int:
+    """Deliver everything due now (and what falls due within `timeout`): tests and one-off runs."""
+    runtime = configure_delivery(services)
+    if tick:
+        runtime.scheduler.tick(force=True)
+    return runtime.worker().drain(timeout)
+
+
+@click.command("worker")
+@click.option("--batch", default=100, show_default=True, help="Rows claimed per round.")
+@click.option("--concurrency", default=8, show_default=True, help="Deliveries in flight at once.")
+@click.option("--lease-seconds", default=120.0, show_default=True,
+              help="How long a claimed row is ours; a crashed worker's rows are free again after this.")
+@click.option("--drain", "drain_only", is_flag=True, help="Deliver what is due, then exit.")
+@click.option("--no-schedule", is_flag=True, help="Do not queue roster syncs and grade read-backs.")
+def worker_command(batch: int, concurrency: int, lease_seconds: float, drain_only: bool, no_schedule: bool) -> None:
+    """Deliver grades, awards and credentials from the outbox (run as many as you like)."""
+    from .cli import _services
+
+    services = _services()
+    runtime = configure_delivery(services)
+    base = runtime.options()
+    options = WorkerOptions(batch=batch, concurrency=concurrency, lease_seconds=lease_seconds,
+                            poll_seconds=base.poll_seconds, backoff_seconds=base.backoff_seconds,
+                            backoff_max_seconds=base.backoff_max_seconds)
+    worker = runtime.worker(options)
+    logging.basicConfig(level=services.settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    tick = None if no_schedule else runtime.scheduler.tick
+    if drain_only:
+        if tick:
+            runtime.scheduler.tick(force=True)
+        click.echo(f"delivered {worker.drain(timeout=3600)} row(s)")
+        return
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        worker.stop(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"worker {worker.queue.worker_id} delivering {', '.join(runtime.handlers.kinds)}")
+    worker.run_forever(tick)
+    worker.stop()
+    click.echo(f"stopped after delivering {worker.delivered} row(s)")
+
+
+if __name__ == "__main__":  # `python -m lti_microcred.cli_worker` until `microcred worker` is registered
+    worker_command()

@@ -1,0 +1,158 @@
+"""lti1p3platform's abstract AGS and NRPS services, implemented over the loopback LMS's memory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import typing as t
+from typing import TYPE_CHECKING, Any
+
+from lti1p3platform.exceptions import LineItemNotFoundException, LtiServiceException
+from lti1p3platform.lineitem import TLineItem
+from lti1p3platform.membership import Context
+from lti1p3platform.score import TScore, UpdateScoreStatus
+from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService, TPage
+
+if TYPE_CHECKING:
+    from .services import DevServices
+
+IGNORED = {"NotReady", "Failed", "Pending"}  # gradingProgress values that carry no grade
+
+
+def _page(items: list[Any], page: int, limit: int | None, next_base: str, params: dict[str, Any]) -> TPage:
+    from .services import next_page_url
+
+    if not limit:
+        return {"content": items, "has_next": False}
+    start = (page - 1) * limit
+    chunk = items[start:start + limit]
+    result: TPage = {"content": chunk, "has_next": False}
+    if start + limit < len(items):  # ours: lti1p3platform's own next URL breaks on Moodle's `?type_id=`
+        result["next"] = next_page_url(next_base, {**params, "page": page, "limit": limit})
+    return result
+
+
+class DevAgs(AssignmentsGradesService):
+    def __init__(self, *args: Any, services: DevServices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.s = services
+
+    @property
+    def allowed_scopes(self) -> list[str]:
+        """Reading line items with the read-only scope is allowed too, as real platforms do."""
+        return [*super().allowed_scopes, "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"]
+
+    def find_lineitems(self, page: int = 1, limit: int | None = None, line_item_id: str | None = None,
+                       resource_link_id: str | None = None, resource_id: str | None = None, tag: str | None = None,
+                       **_: Any) -> TPage:
+        with self.s.platform.lock:
+            items = [i for i in self.s.platform.line_items.values()
+                     if (resource_link_id is None or i.get("resourceLinkId") == resource_link_id)
+                     and (resource_id is None or i.get("resourceId") == resource_id)
+                     and (tag is None or i.get("tag") == tag)]
+        params = {k: v for k, v in (("resource_link_id", resource_link_id), ("resource_id", resource_id),
+                                    ("tag", tag)) if v is not None}
+        return _page(items, page, limit, self.ags.lineitems_url or "", params)
+
+    def find_lineitem(self, line_item_id: str) -> TLineItem:
+        with self.s.platform.lock:
+            item = self.s.platform.line_items.get(line_item_id)
+        if item is None:
+            raise LineItemNotFoundException(line_item_id)
+        return t.cast(TLineItem, item)
+
+    def create_lineitem(self, creation_data: TLineItem) -> TLineItem:
+        from .services import lineitem_url
+
+        data = dict(creation_data)
+        if not data.get("label") or not data.get("scoreMaximum"):
+            raise LtiServiceException("label and scoreMaximum are required", 400)
+        item_id = "li-" + secrets.token_hex(6)
+        item = {**data, "id": lineitem_url(self.s.platform, item_id)}
+        with self.s.platform.lock:
+            self.s.platform.line_items[item_id] = item
+            if self.s.canvas and not data.get("resourceLinkId"):
+                self.s.new_assignments.append(item_id)
+        return t.cast(TLineItem, item)
+
+    def update_lineitem(self, update_data: TLineItem) -> TLineItem:
+        item = dict(self.find_lineitem(str(update_data["id"])))
+        changes = {k: v for k, v in dict(update_data).items() if k != "id"}
+        with self.s.platform.lock:
+            item.update(changes)
+            self.s.platform.line_items[str(update_data["id"])] = item
+        return t.cast(TLineItem, item)
+
+    def delete_lineitem(self, line_item_id: str) -> None:
+        self.find_lineitem(line_item_id)
+        with self.s.platform.lock:
+            del self.s.platform.line_items[line_item_id]
+            self.s.results.pop(line_item_id, None)
+
+    def update_score(self, line_item_id: str, score: TScore) -> UpdateScoreStatus:
+        item = self.find_lineitem(line_item_id)
+        data: dict[str, Any] = dict(score) if isinstance(score, dict) else {}
+        user, when = str(data.get("userId", "")), str(data.get("timestamp", ""))
+        if not user or not when:
+            raise LtiServiceException("userId and timestamp are required", 400)
+        if "scoreGiven" in data and "scoreMaximum" not in data:
+            raise LtiServiceException("scoreMaximum is required with scoreGiven", 400)
+        stamp = dt.datetime.fromisoformat(when)
+        with self.s.platform.lock:
+            self.s.score_log.append({"item": line_item_id, **data})
+            if not self.s.enrolled(user):
+                if self.s.canvas:
+                    raise LtiServiceException("User not found in course or is not a student", 422)
+                raise LtiServiceException("Incorrect score received: the user is not enrolled", 400)
+            current = self.s.results.setdefault(line_item_id, {}).get(user)
+            if current is not None and stamp < current["timestamp"]:
+                if self.s.canvas:
+                    raise LtiServiceException("Score timestamp must be greater than the timestamp of the last "
+                                              "score received", 400)
+                return UpdateScoreStatus.SUCCESS  # Moodle: accepted, not applied
+            self.s.results[line_item_id][user] = self._result(item, data, stamp)
+        return UpdateScoreStatus.SUCCESS
+
+    @staticmethod
+    def _result(item: Any, data: dict[str, Any], stamp: dt.datetime) -> dict[str, Any]:
+        given = data.get("scoreGiven") if data.get("gradingProgress") not in IGNORED else None
+        maximum = float(data.get("scoreMaximum") or 1)
+        item_max = float(item.get("scoreMaximum") or maximum)
+        return {"resultScore": None if given is None else float(given) * item_max / maximum,  # Moodle rescales
+                "resultMaximum": item_max, "scoreGiven": given, "scoreMaximum": data.get("scoreMaximum"),
+                "comment": data.get("comment"), "timestamp": stamp, "gradingProgress": data.get("gradingProgress"),
+                "activityProgress": data.get("activityProgress")}
+
+    def get_results(self, line_item_id: str, page: int = 1, limit: int | None = None, user_id: str | None = None,
+                    **_: Any) -> TPage:
+        item = self.find_lineitem(line_item_id)
+        with self.s.platform.lock:
+            rows = [{"id": f"{item['id']}/results/{user}", "scoreOf": item["id"], "userId": user,
+                     "resultScore": r["resultScore"], "resultMaximum": r["resultMaximum"], "comment": r["comment"]}
+                    for user, r in self.s.results.get(line_item_id, {}).items() if user_id in (None, user)]
+        base = self.ags.lineitem_url or ""
+        base = base.replace("?", "/results?", 1) if "?" in base else base + "/results"
+        return _page(rows, page, limit, base, {"user_id": user_id} if user_id else {})
+
+
+class DevNrps(NamesRoleProvisioningService):
+    def __init__(self, *args: Any, services: DevServices) -> None:
+        super().__init__(*args)
+        self.s = services
+
+    def get_member_data_page(self, page: int = 1, limit: int | None = None, role: str | None = None,
+                             since: str | None = None, **_: Any) -> TPage:
+        with self.s.platform.lock:
+            members = [dict(m) for m in self.s.roster()
+                       if role is None or any(r.endswith("#" + role) or r == role for r in m["roles"])]
+        if not limit:
+            return {"content": members, "has_next": False}
+        start = (page - 1) * limit
+        return {"content": members[start:start + limit], "has_next": start + limit < len(members)}
+
+    def get_context_by_id(self) -> Context:
+        setup = self.s.platform.setup
+        return Context(id=setup.course_id, label=setup.course_id, title=setup.course_title)
+
+    def is_resource_link_valid(self, context_id: str, resource_link_id: str) -> bool:
+        return resource_link_id in self.s.platform.links or resource_link_id == "rl-course-nav"

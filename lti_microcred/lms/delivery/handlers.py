@@ -1,0 +1,114 @@
+"""Handlers of the gradebook kinds: a module result to its column, an award (or revocation) to the
+credential's column. Each sends the value decided in the domain with the timestamp of that decision, so a
+re-send after a crash is the same score again (harmless), and the LMS never takes an older value last."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ... import outbox
+from ...competencies.models import Award, MicroCredential
+from ...lti.models import User
+from ..ags import Ags, Score
+from ..errors import PERMANENT, NotReady, ServiceError
+from ..lineitems import CREDENTIAL, MODULE, Column
+from .jobs import DEFER, DONE, FAILED, RETRY, SUPERSEDED, DeliveryRecord, HandlerRegistry, Job, Outcome
+
+AwardComment = Callable[[Session, Award], str]
+STATES = {DONE: "sent", RETRY: "retrying", DEFER: "waiting", FAILED: "failed", SUPERSEDED: "lms_newer"}
+
+
+def default_award_comment(session: Session, award: Award) -> str:
+    credential = session.get(MicroCredential, award.micro_credential_id)
+    return f"Micro-credential awarded: {credential.title if credential else award.micro_credential_id}"
+
+
+def module_result(job: Job) -> Outcome:
+    data = job.message.data
+    when = dt.datetime.fromisoformat(data["timestamp"])
+    score = Score(data["user_sub"], data["score_given"], data["score_maximum"], when,
+                  activity_progress=data.get("activity", "Completed"))
+    record = partial(DeliveryRecord, job.message.ordering_key, job.message.platform_id, data["context_id"], MODULE,
+                     data["module_id"], data["learner_id"])
+    return _send(job, data["context_id"], score, record,
+                 lambda: job.runtime.columns.module(data["context_id"], data["module_id"]))
+
+
+def award_passback(job: Job, comment: AwardComment = default_award_comment) -> Outcome | None:
+    data = job.message.data
+    with job.services.read_sessions() as session:
+        award = session.get(Award, data["award_id"])
+        if award is None:
+            return None  # the award (and its learner or course) was deleted: nothing to show any more
+        credential = session.get(MicroCredential, award.micro_credential_id)
+        sub = session.execute(select(User.sub).where(User.id == award.learner_id)).scalar_one()
+        assert credential is not None
+        revoked = data.get("status") == "revoked"
+        when = award.revoked_dt if revoked and award.revoked_dt else award.awarded_dt
+        text = (f"Micro-credential revoked: {credential.title}" if revoked else comment(session, award))
+        context_id, credential_id, learner_id = credential.context_id, credential.id, award.learner_id
+    record = partial(DeliveryRecord, job.message.ordering_key, job.message.platform_id, context_id, CREDENTIAL,
+                     credential_id, learner_id)
+
+    def column() -> Column:
+        return job.runtime.columns.credential(context_id, credential_id)
+
+    score = Score(sub, None, 0.0, when, "Completed", "FullyGraded", text[:1000])
+    return _send(job, context_id, score, record, column, full_marks=not revoked)
+
+
+def _send(job: Job, context_id: int, score: Score, record: Callable[..., DeliveryRecord],
+          resolve: Callable[[], Column], full_marks: bool | None = None) -> Outcome:
+    last = job.message.last_sent
+    if last is not None and score.timestamp < last:
+        return Outcome(SUPERSEDED, "a newer value was already sent")  # never send an older value after a newer
+    column: Column | None = None
+    try:
+        column = resolve()
+        if full_marks is not None:  # award columns: full marks, or zero once revoked
+            score = Score(score.user_id, column.score_maximum if full_marks else 0.0, column.score_maximum,
+                          score.timestamp, score.activity_progress, score.grading_progress, score.comment)
+        status = Ags(job.runtime.client, job.message.platform_id).post_score(
+            column.lineitem_url, score, job.runtime.family(context_id) == "canvas")
+    except NotReady as exc:
+        return _with(Outcome(DEFER, str(exc), exc.delay_seconds), record)
+    except ServiceError as exc:
+        return _with(_failure(job, exc, column, job.runtime.family(context_id)), record)
+    return _with(Outcome(DONE, http_status=status), record, score)
+
+
+def _failure(job: Job, exc: ServiceError, column: Column | None, family: str | None) -> Outcome:
+    text = str(exc).lower()
+    if exc.status == 409 or (exc.status == 400 and "timestamp" in text):
+        # Canvas (400) and others (409) refuse a timestamp older than the one they hold: a grade entered in
+        # the LMS is newer than ours, and the LMS is right to keep it.
+        return Outcome(SUPERSEDED, f"the LMS holds a newer grade: {exc}", http_status=exc.status)
+    if exc.status == 404 and column is not None:
+        job.runtime.columns.forget(column)  # deleted in the LMS: found or created again on the next attempt
+        return job.outcome(ServiceError(f"the column is gone from the LMS: {exc}", status=404))
+    if exc.status == 400 and exc.kind == PERMANENT and family == "moodle":
+        exc = ServiceError(f"{exc} (Moodle refuses scores of people not enrolled in the course)", PERMANENT, 400)
+    return job.outcome(exc)
+
+
+def _with(outcome: Outcome, record: Callable[..., DeliveryRecord], score: Score | None = None) -> Outcome:
+    values: dict[str, Any] = {"state": STATES[outcome.status], "http_status": outcome.http_status,
+                              "error": outcome.error}
+    if score is not None:
+        values.update(score_given=score.score_given, score_maximum=score.score_maximum,
+                      score_timestamp=score.timestamp)
+    outcome.record = record(**values)
+    return outcome
+
+
+def register_gradebook_handlers(handlers: HandlerRegistry, award_comment: AwardComment | None = None) -> None:
+    """Module results and award passback; `award_comment` adds the credential's verification link."""
+    handlers.register(outbox.MODULE_RESULT, module_result, coalesce=True)
+    handlers.register(outbox.AWARD_PASSBACK, partial(award_passback, comment=award_comment or default_award_comment),
+                      coalesce=True)

@@ -1,0 +1,162 @@
+"""Calls to platform services: bearer token, media types, `Link` pagination, errors classified for retries.
+
+Uses the process's one OutboundHTTP: its connection pools (keep-alive), its User-Agent and its timeouts.
+Service calls go straight to the pool's urllib3 connection pool rather than through requests' Session
+machinery, which costs three times as much CPU per call (0.6 against 0.2 ms measured here): at a thousand
+scores a second that is most of a core.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+import urllib3
+from requests.utils import parse_header_links
+
+from ..outbound import OutboundError, OutboundHTTP
+from .errors import AUTH, PERMANENT, TRANSIENT, ServiceError
+
+MAX_PAGES = 1000
+RETRY_STATUSES = frozenset({408, 429})
+
+
+def service_url(resource_url: str, suffix: str) -> str:
+    """`…/lineitem?type_id=3` + "scores" -> `…/lineitem/scores?type_id=3` (Moodle): append to the path only."""
+    parts = urlsplit(resource_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + suffix))
+
+
+def with_query(url: str, params: dict[str, Any]) -> str:
+    """Add filters to a URL that may already carry a query (Moodle's `?type_id=`), keeping what is there."""
+    wanted = {k: str(v) for k, v in params.items() if v is not None}
+    if not wanted:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in wanted]
+    return urlunsplit(parts._replace(query=urlencode(query + list(wanted.items()))))
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class Answer:
+    """What a platform answered: the parts of an HTTP response the services read."""
+
+    __slots__ = ("content", "headers", "status_code", "url")
+
+    def __init__(self, status_code: int, headers: Any, content: bytes, url: str) -> None:
+        self.status_code, self.headers, self.content, self.url = status_code, headers, content, url
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """`Link` header by rel, like requests (the header name in any case; URLs exactly as sent)."""
+        found: dict[str, dict[str, str]] = {}
+        for link in parse_header_links(self.headers.get("Link", "")):
+            found.setdefault(link.get("rel") or link.get("url", ""), link)
+        return found
+
+
+def classify(response: Answer | requests.Response, method: str, url: str) -> ServiceError:
+    """401 -> auth; 408/429/5xx -> transient (with Retry-After); any other 4xx -> permanent."""
+    status = response.status_code
+    detail = " ".join(response.text[:300].split()) if response.content else ""
+    message = f"{method} {url} answered HTTP {status}" + (f": {detail}" if detail else "")
+    if status == 401:
+        return ServiceError(message, AUTH, status)
+    if status in RETRY_STATUSES or status >= 500:
+        return ServiceError(message, TRANSIENT, status, retry_after_seconds(response.headers.get("Retry-After")))
+    return ServiceError(message, PERMANENT, status)
+
+
+class PlatformHTTP:
+    """Bearer-authenticated JSON calls to one platform's services."""
+
+    def __init__(self, outbound: OutboundHTTP) -> None:
+        self.outbound = outbound
+        connect, read = outbound.timeout
+        self._timeout = urllib3.Timeout(connect=connect, read=read)
+        self._pools: dict[str, Any] = {}
+
+    def _pool(self, url: str) -> Any:
+        """The requests adapter's own pool for this origin (same connections, same limits); None behind a proxy."""
+        key = "/".join(url.split("/", 3)[:3])
+        if key not in self._pools:
+            session = self.outbound.session
+            proxied = session.trust_env and bool(requests.utils.get_environ_proxies(url))
+            adapter: Any = session.get_adapter(url)
+            self._pools[key] = None if proxied else adapter.poolmanager.connection_from_url(url)
+        return self._pools[key]
+
+    def _through_requests(self, method: str, url: str, headers: dict[str, Any], data: bytes | None) -> Answer:
+        try:
+            response = self.outbound.request(method, url, headers=headers, data=data, allow_redirects=False)
+        except OutboundError as exc:
+            raise ServiceError(str(exc), TRANSIENT) from exc
+        return Answer(response.status_code, response.headers, response.content, url)
+
+    def call(self, method: str, url: str, token: str, *, accept: str | None = None, body: Any = None,
+             content_type: str | None = None) -> Answer:
+        headers = {**self.outbound.session.headers, "Authorization": f"Bearer {token}"}
+        if accept:
+            headers["Accept"] = accept
+        data = None
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+            data = json.dumps(body, separators=(",", ":")).encode()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ServiceError(f"not a service URL: {url!r}", PERMANENT)
+        pool = self._pool(url)
+        if pool is None:
+            answer = self._through_requests(method, url, headers, data)
+        else:
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            try:
+                raw = pool.urlopen(method, target, body=data, headers=headers, timeout=self._timeout,
+                                   retries=False, redirect=False, assert_same_host=False)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:  # refused, reset, timed out, dropped
+                raise ServiceError(f"{method} {url} failed: {exc.__class__.__name__}: {exc}", TRANSIENT) from exc
+            answer = Answer(raw.status, raw.headers, raw.data, url)
+        if not 200 <= answer.status_code < 300:
+            raise classify(answer, method, url)
+        return answer
+
+    def json(self, response: Answer, url: str) -> Any:
+        try:
+            return self.outbound.json_of(response, url)  # type: ignore[arg-type]
+        except OutboundError as exc:
+            raise ServiceError(str(exc), TRANSIENT, response.status_code) from exc
+
+    def pages(self, url: str, token: str, accept: str) -> Iterator[Any]:
+        """Every page's JSON body, following `Link: <…>; rel="next"` (header name in any case, URL as given)."""
+        seen: set[str] = set()
+        next_url: str | None = url
+        while next_url and next_url not in seen and len(seen) < MAX_PAGES:
+            seen.add(next_url)
+            response = self.call("GET", next_url, token, accept=accept)
+            yield self.json(response, next_url)
+            next_url = response.links.get("next", {}).get("url")

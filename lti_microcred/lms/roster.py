@@ -1,0 +1,122 @@
+"""The course roster from NRPS: every member, including people who never launched the tool, kept in sync
+(new enrolments appear; members the LMS no longer lists, or lists as Deleted, are marked withdrawn)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from ..db import dialect_insert, transaction, utcnow
+from ..lti.models import Membership, User
+from ..lti.roles import map_roles
+from .course import endpoints
+from .errors import NotReady, ServiceError
+from .models import CourseServices, RosterEntry
+from .nrps import memberships
+
+if TYPE_CHECKING:
+    from .runtime import LmsRuntime
+
+STATUSES = {"Active": "active", "Inactive": "inactive", "Deleted": "withdrawn"}
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RosterReport:
+    members: int
+    added: int
+    withdrawn: int
+    pages: int
+
+
+def sync_roster(runtime: LmsRuntime, context_id: int, rlid: str | None = None) -> RosterReport:
+    """Read the whole membership (or one link's, with `rlid`) and store it; errors are kept for the page."""
+    with runtime.services.read_sessions() as session:
+        course = endpoints(session, context_id)
+    if course is None or not course.memberships_url:
+        raise NotReady("the LMS has not given this course's roster address yet (it comes with a launch)", 600)
+    try:
+        found = memberships(runtime.client, course.platform_id, course.memberships_url, rlid=rlid)
+    except ServiceError as exc:
+        _note(runtime, context_id, error=str(exc))
+        raise
+    with transaction(runtime.services.sessions) as session:
+        added, withdrawn = apply_members(session, course.platform_id, context_id, found.members, full=rlid is None)
+    _note(runtime, context_id, count=len(found.members))
+    return RosterReport(len(found.members), added, withdrawn, found.pages)
+
+
+def _note(runtime: LmsRuntime, context_id: int, count: int | None = None, error: str | None = None) -> None:
+    values: dict[str, Any] = {"roster_error": error[:2000] if error else None}
+    if error is None:
+        values.update(roster_synced_dt=utcnow(), roster_count=count)
+    with transaction(runtime.services.sessions) as session:
+        session.execute(update(CourseServices).where(CourseServices.context_id == context_id).values(**values))
+
+
+def _user_ids(session: Session, platform_id: int, subs: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(subs), CHUNK):
+        part = subs[i:i + CHUNK]
+        found.update(session.execute(select(User.sub, User.id).where(User.platform_id == platform_id,
+                                                                     User.sub.in_(part))).all())
+    return found
+
+
+def _profile(member: dict[str, Any]) -> dict[str, Any]:
+    limits = {"name": 255, "given_name": 255, "family_name": 255, "email": 320}
+    return {k: str(member[k])[:n] for k, n in limits.items() if member.get(k)}
+
+
+def apply_members(session: Session, platform_id: int, context_id: int, members: list[dict[str, Any]],
+                  full: bool) -> tuple[int, int]:
+    """Upsert users, roster entries and memberships; returns (new roster entries, newly withdrawn)."""
+    now = utcnow()
+    by_sub = {str(m["user_id"])[:255]: m for m in members}
+    ids = _user_ids(session, platform_id, list(by_sub))
+    blank = dict.fromkeys(("name", "given_name", "family_name", "email"))
+    new_users = [{"platform_id": platform_id, "sub": sub, "created_dt": now, "updated_dt": now, **blank,
+                  **_profile(m)} for sub, m in by_sub.items() if sub not in ids]
+    if new_users:
+        session.execute(dialect_insert(session, User.__table__).on_conflict_do_nothing(
+            index_elements=["platform_id", "sub"]), new_users)
+        ids = _user_ids(session, platform_id, list(by_sub))
+    for sub, member in by_sub.items():  # names and e-mails the LMS now shares
+        profile = _profile(member)
+        if profile and sub in ids and sub not in {u["sub"] for u in new_users}:
+            session.execute(update(User).where(User.id == ids[sub]).values(**profile, updated_dt=now))
+    before = {r.user_id: r.status for r in session.execute(
+        select(RosterEntry.user_id, RosterEntry.status).where(RosterEntry.context_id == context_id))}
+    rows = []
+    for sub, member in by_sub.items():
+        roles = [r for r in member.get("roles", []) if isinstance(r, str)][:50]
+        status = STATUSES.get(str(member.get("status") or "Active"), "active")
+        rows.append({"context_id": context_id, "user_id": ids[sub], "status": status, "role": map_roles(roles),
+                     "lti_roles": json.dumps(roles), "first_seen_dt": now, "last_seen_dt": now,
+                     "withdrawn_dt": now if status == "withdrawn" else None})
+    withdrawn = sum(1 for r in rows if r["status"] == "withdrawn" and before.get(r["user_id"]) != "withdrawn")
+    if rows:
+        table = RosterEntry.__table__
+        stmt = dialect_insert(session, table)
+        session.execute(stmt.on_conflict_do_update(index_elements=["context_id", "user_id"], set_={
+            "status": stmt.excluded.status, "role": stmt.excluded.role, "lti_roles": stmt.excluded.lti_roles,
+            "last_seen_dt": stmt.excluded.last_seen_dt,
+            "withdrawn_dt": case((stmt.excluded.status == "withdrawn",  # keep the first withdrawal date
+                                  func.coalesce(table.c.withdrawn_dt, stmt.excluded.withdrawn_dt)), else_=None)}), rows)
+        session.execute(dialect_insert(session, Membership.__table__).on_conflict_do_nothing(
+            index_elements=["context_id", "user_id"]),
+            [{"context_id": context_id, "user_id": r["user_id"], "role": r["role"], "lti_roles": r["lti_roles"],
+              "created_dt": now, "updated_dt": now} for r in rows if r["status"] != "withdrawn"])
+    if full:  # whoever the LMS no longer lists has left the course
+        listed = set(ids.values())
+        gone = [uid for uid, status in before.items() if status != "withdrawn" and uid not in listed]
+        for i in range(0, len(gone), CHUNK):
+            session.execute(update(RosterEntry).where(RosterEntry.context_id == context_id,
+                                                      RosterEntry.user_id.in_(gone[i:i + CHUNK]))
+                            .values(status="withdrawn", withdrawn_dt=now))
+        withdrawn += len(gone)
+    return sum(1 for r in rows if r["user_id"] not in before), withdrawn

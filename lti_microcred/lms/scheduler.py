@@ -1,0 +1,96 @@
+"""Periodic work of the delivery loop: learn service URLs from new launches, and queue roster syncs and
+grade read-backs when a course is due (on launch, then every roster_sync_minutes / grade_readback_minutes).
+
+Jobs go through the outbox like every delivery (leases, retries, errors kept), so any worker may run them;
+a conditional UPDATE of the due time decides which worker queues them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from .. import outbox
+from ..db import transaction, utcnow
+from ..lti.models import LaunchSession
+from .course import note_launches
+from .models import CourseServices
+from .readback import read_back
+from .roster import sync_roster
+
+if TYPE_CHECKING:
+    from .delivery.jobs import Job
+    from .runtime import LmsRuntime
+
+log = logging.getLogger(__name__)
+ROSTER_SYNC, GRADE_READBACK = "lms_roster_sync", "lms_grade_readback"
+LOOKBACK = 50  # launch ids re-read each scan: a launch may commit after one with a higher id
+TICK_SECONDS = 5.0
+
+
+class Scheduler:
+    def __init__(self, runtime: LmsRuntime, tick_seconds: float = TICK_SECONDS) -> None:
+        self.runtime = runtime
+        self.tick_seconds = tick_seconds
+        self._cursor: int | None = None
+        self._next = 0.0
+
+    def tick(self, force: bool = False) -> int:
+        """Scan launches and queue due jobs, at most every tick_seconds; returns how many jobs were queued."""
+        if not force and time.monotonic() < self._next:
+            return 0
+        self._next = time.monotonic() + self.tick_seconds
+        if not self._anything_to_do():
+            return 0  # the usual case: no write transaction (SQLite has one writer for everyone)
+        settings = self.runtime.services.settings
+        with transaction(self.runtime.services.sessions) as session:
+            if self._cursor is None:
+                self._cursor = int(session.execute(select(func.max(CourseServices.last_launch_id))).scalar() or 0)
+            self._cursor, _ = note_launches(session, max(0, self._cursor - LOOKBACK))
+            queued = _queue_due(session, ROSTER_SYNC, CourseServices.next_roster_dt,
+                                CourseServices.memberships_url, dt.timedelta(minutes=settings.roster_sync_minutes))
+            queued += _queue_due(session, GRADE_READBACK, CourseServices.next_readback_dt,
+                                 CourseServices.lineitems_url, dt.timedelta(minutes=settings.grade_readback_minutes))
+        return queued
+
+
+    def _anything_to_do(self) -> bool:
+        now = utcnow()
+        with self.runtime.services.read_sessions() as session:
+            newest = session.execute(select(func.max(LaunchSession.id))).scalar() or 0
+            due = session.execute(select(CourseServices.id).where(
+                or_(and_(CourseServices.next_roster_dt <= now, CourseServices.memberships_url.is_not(None)),
+                    and_(CourseServices.next_readback_dt <= now, CourseServices.lineitems_url.is_not(None))))
+                .limit(1)).first()
+        return self._cursor is None or newest > self._cursor or due is not None
+
+
+def _queue_due(session: Any, kind: str, due_column: Any, url_column: Any, period: dt.timedelta) -> int:
+    now = utcnow()
+    rows = session.execute(select(CourseServices.id, CourseServices.platform_id, CourseServices.context_id).where(
+        due_column <= now, url_column.is_not(None)).limit(200)).all()
+    queued = 0
+    for row in rows:
+        claimed = session.execute(update(CourseServices).where(CourseServices.id == row.id, due_column <= now)
+                                  .values({due_column.key: now + period})).rowcount
+        if claimed:
+            queue_job(session, kind, row.platform_id, row.context_id)
+            queued += 1
+    return queued
+
+
+def queue_job(session: Any, kind: str, platform_id: int, context_id: int) -> None:
+    """A roster sync or read-back for one course (coalesced with one already waiting)."""
+    outbox.enqueue(session, kind, platform_id, {"context_id": context_id}, f"{kind}:{context_id}")
+
+
+def roster_job(job: Job) -> None:
+    sync_roster(job.runtime, job.message.data["context_id"])
+
+
+def readback_job(job: Job) -> None:
+    read_back(job.runtime, job.message.data["context_id"])
