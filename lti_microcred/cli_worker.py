@@ -16,6 +16,7 @@ import click
 from sqlalchemy.orm import Session
 
 from . import outbox
+from .competencies.awarding import reevaluate_in_batches
 from .credentials.jobs import award_comment, issue_credential_job, revoke_credential_job
 from .lms import results
 from .lms.delivery.jobs import Job
@@ -38,8 +39,13 @@ def configure_delivery(services: Services) -> LmsRuntime:
         runtime.handlers.register(outbox.ISSUE_CREDENTIAL, _in_transaction(issue_credential_job))
         runtime.handlers.register(outbox.REVOKE_CREDENTIAL, _in_transaction(revoke_credential_job))
         runtime.set_award_comment(award_comment(services.credential_urls))
+        runtime.handlers.register(outbox.REEVALUATE_CREDENTIAL, _reevaluate, coalesce=True)
     # Kinds without a handler stay pending (never failed) until a process that has one picks them up.
     return runtime
+
+
+def _reevaluate(job: Job) -> None:
+    reevaluate_in_batches(job.services.sessions, job.message.data)
 
 
 def _in_transaction(job_function: Callable[[Any, Session, Any], None]) -> Callable[[Job], None]:

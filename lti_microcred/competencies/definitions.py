@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from . import audit
 from .audit import Actor
-from .awarding import reevaluate_everyone
+from .awarding import request_reevaluation
 from .errors import DomainError
 from .models import Competency, Framework, MicroCredential, Module, PathwayComponent, Requirement
 from .rules import COUNTABLE_KINDS, EVIDENCE_COUNT, REQUIREMENT_KINDS, RUBRIC, RUBRIC_LEVELS, SCORE
@@ -168,9 +168,10 @@ def set_status(session: Session, actor: Actor, credential: MicroCredential, stat
 
 
 def _reevaluate_if_published(session: Session, actor: Actor, credential: MicroCredential) -> None:
-    """Evidence recorded before a change counts at once: everyone concerned is evaluated again (and awarded)."""
+    """Evidence recorded before a change counts: everyone concerned is evaluated again (and awarded) by the
+    worker, seconds later."""
     if credential.status == "published":
-        reevaluate_everyone(session, actor, credential)
+        request_reevaluation(session, actor, credential)
 
 
 def _own(actor: Actor, credential: MicroCredential) -> None:

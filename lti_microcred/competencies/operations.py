@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
-from .awarding import AwardError, grant, reevaluate, reevaluate_everyone, revoke
+from .awarding import AwardError, grant, reevaluate, reevaluate_everyone, reevaluate_in_batches, revoke
 from .definitions import (
     CredentialFields,
     DefinitionError,
@@ -63,6 +63,7 @@ __all__ = [
     "record_lms_score",
     "reevaluate",
     "reevaluate_everyone",
+    "reevaluate_in_batches",
     "remove_requirement",
     "request_attestation",
     "revoke",

@@ -9,15 +9,8 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
-from ..outbox import OutboxMessage
 
 URL = String(2048)
-
-# Only the oldest pending row of an ordering key may be claimed; this index answers "is there an older pending
-# one?" with one range scan (with status in the middle, PostgreSQL never has to intersect it with the status
-# index, which made claims take seconds on 10,000 pending rows) and "what was last enqueued for this key?".
-# It belongs to the outbox table.
-Index("ix_outbox_ordering_key_status_id", OutboxMessage.ordering_key, OutboxMessage.status, OutboxMessage.id)
 
 
 class AccessTokenRow(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from ..competencies import operations as ops
+from ..competencies.awarding import reevaluation_pending
 from ..competencies.definitions import components_of
 from ..competencies.models import Competency, MicroCredential, Module, Requirement
 from ..competencies.rules import EVIDENCE_COUNT, RUBRIC, RUBRIC_LEVELS, SCORE
@@ -56,6 +57,7 @@ def structure(session: Session, s: ToolSession, credential: MicroCredential, sea
         "q": search, "kinds": KINDS, "levels": RUBRIC_LEVELS, "countable": COUNTABLE,
         "components": components_of(session, credential.id) if credential.kind == "pathway" else [],
         "candidates": _candidates(session, credential) if credential.kind == "pathway" else [],
+        "reevaluating": reevaluation_pending(session, credential.id),
     }
 
 

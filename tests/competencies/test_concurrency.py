@@ -45,7 +45,7 @@ def race(services: Any, staff: Any, evidence_ids: list[int]) -> list[BaseExcepti
                 barrier.wait()
                 ops.assess_evidence(s, staff, evidence, "accepted")
                 s.commit()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=accept, args=(e,)) for e in evidence_ids]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -66,7 +67,7 @@ def test_evidence_accepted_completes_the_credential_once(session: Session, world
     rests_on = json.loads(award.evidence_ids)["evidence"]
     assert {p.id for p in pieces} <= set(rests_on)
     kinds = [m.kind for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-    assert kinds == ["issue_credential", "award_passback"]
+    assert kinds == ["issue_credential", "award_passback"]  # publishing without evidence queued no re-evaluation
     # More evidence afterwards: still one award.
     ops.assess_evidence(session, world["staff"], ops.submit_evidence(session, world["me"], world["c2"], text="3"),
                         "accepted")
@@ -128,6 +129,42 @@ def test_no_automatic_re_award_without_new_evidence(session: Session, world: dic
     ops.assess_evidence(session, world["staff"], later, "accepted")
     assert count(session, Award, Award.status == "active") == 1
     assert count(session, Award) == 2  # the revoked award stays on record
+
+
+class SameSession:
+    """A sessionmaker stand-in that hands out the test's session (its writes in a savepoint), so a job's
+    transactions stay inside the test's, which is rolled back."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def __call__(self) -> Iterator[Session]:
+        yield self.session
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self.session.begin_nested():
+            yield self.session
+
+
+def test_a_changed_requirement_counts_evidence_already_recorded(session: Session, world: dict[str, Any]) -> None:
+    ops.record_lms_score(session, world["staff"], world["learner"].id, world["module"].id, 80, 100)
+    piece = ops.submit_evidence(session, world["me"], world["c2"], text="One piece")
+    ops.assess_evidence(session, world["staff"], piece, "accepted")
+    assert count(session, Award) == 0  # two pieces required
+    ops.set_requirement(session, world["staff"], world["credential"], world["module"], world["c2"],
+                        "evidence_count", 1)
+    assert count(session, Award) == 0  # queued for the worker, not done inside the instructor's request
+    [job] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reevaluate_credential")
+                            .order_by(OutboxMessage.id.desc()).limit(1))
+    assert json.loads(job.payload)["actor"]["user_id"] == world["teacher"].id
+    assert ops.reevaluate_in_batches(SameSession(session), job.data, batch_size=1) == 1  # type: ignore[arg-type]
+    assert ops.reevaluate_in_batches(SameSession(session), job.data) == 0  # repeated delivery: still one award
+    award = session.scalars(select(Award)).one()
+    assert (award.learner_id, award.basis) == (world["learner"].id, "rules")
+    ops.set_status(session, world["staff"], world["credential"], "archived")
+    assert ops.reevaluate_in_batches(SameSession(session), job.data) == 0  # an archived credential is left alone
 
 
 def test_manual_award_requires_a_reason_and_happens_once(session: Session, world: dict[str, Any]) -> None:

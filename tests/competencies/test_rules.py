@@ -132,7 +132,7 @@ FACT = st.builds(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(FACT, max_size=25, unique_by=lambda f: f.id), st.randoms())
-def test_order_of_evidence_never_changes_the_result(facts: list[Fact], rnd) -> None:  # noqa: ANN001
+def test_order_of_evidence_never_changes_the_result(facts: list[Fact], rnd) -> None:
     shuffled = list(facts)
     rnd.shuffle(shuffled)
     assert evaluate(SPEC, facts) == evaluate(SPEC, shuffled)

@@ -102,3 +102,28 @@ def test_module_launch_shows_its_credential_first(moodle: LmsHandle, browser: Br
     order = re.findall(r'<section class="card credential" id="cred-([0-9a-f]+)"', landing.text)
     assert order[0] == second and len(order) == 2
     assert "<h1 id=\"landing-title\">Zulu: Module 1</h1>" in landing.text
+
+
+def test_a_requirement_removed_later_awards_through_the_worker(moodle: LmsHandle, browser: Browser,
+                                                               services: Services, competencies: list[int]) -> None:
+    from lti_microcred.cli_worker import drain
+
+    instructor = visit(browser, services, moodle, "instructor-1")
+    key = build_credential(instructor, services, competencies)
+    learner = visit(browser, services, moodle, "learner-1")
+    learner.post("/me/evidence", {"credential": key, "competency": str(competencies[0]),
+                                  "title": "Cleaning report", "text": "I cleaned the survey data."})
+    assessor = visit(browser, services, moodle, "ta-1")
+    [piece] = evidence_keys(assessor.get("/review/"))
+    assessor.post(f"/review/{piece}", {"decision": "accepted", "comment": "Clear."})
+    assert 'data-award="' not in learner.get("/").text  # the rubric requirement is not met
+
+    page = instructor.get(f"/credentials/{key}")
+    rubric = re.findall(r'data-requirement="(\d+)"', page.text)[-1]
+    changed = instructor.post(f"/credentials/{key}/requirements/{rubric}/remove")
+    assert changed.status_code == 200 and 'id="reevaluating"' in changed.text, text_of(changed)[:800]
+    assert 'data-award="' not in learner.get("/").text  # not inside the instructor's request
+
+    assert drain(services, timeout=10) >= 1
+    assert re.search(r'data-award="[0-9a-f]+" data-status="active"', learner.get("/").text)
+    assert 'id="reevaluating"' not in instructor.get(f"/credentials/{key}").text
