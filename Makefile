@@ -15,7 +15,7 @@ test:
 
 lint: install
 	.venv/bin/ruff check lti_microcred tests bench
-	.venv/bin/mypy lti_microcred/competencies lti_microcred/credentials lti_microcred/lti
+	.venv/bin/mypy lti_microcred
 
 bench: install
 	.venv/bin/python bench/launch_bench.py

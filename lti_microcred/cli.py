@@ -139,7 +139,8 @@ def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], a
         with transaction(services.sessions) as session:
             row = add_platform(session, spec, list(deployment_ids))
             click.echo(f"platform {row.id}: {row.issuer} client_id {row.client_id} ({row.status}); "
-                       f"deployments: {', '.join(deployment_ids) or 'none yet'}; unseen deployments: {row.deployment_policy}")
+                       f"deployments: {', '.join(deployment_ids) or 'none yet'}; "
+                       f"unseen deployments: {row.deployment_policy}")
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
 

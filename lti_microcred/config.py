@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "LTI_MICROCRED_"
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused in production)
 SETTINGS_FILE_NAME = "microcred.toml"
 
 

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 
-def uwsgi_command(host: str, port: int, workers: int, threads: int, module: str = "lti_microcred.wsgi:app") -> list[str]:
+def uwsgi_command(host: str, port: int, workers: int, threads: int,
+                  module: str = "lti_microcred.wsgi:app") -> list[str]:
     binary = Path(sys.executable).with_name("uwsgi")
     return [
         str(binary) if binary.exists() else "uwsgi",
@@ -35,4 +36,4 @@ def uwsgi_command(host: str, port: int, workers: int, threads: int, module: str 
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Replace this process with the uWSGI master (signals and exit codes then belong to it)."""
     command = uwsgi_command(host, port, workers, threads)
-    os.execvp(command[0], command)
+    os.execvp(command[0], command)  # noqa: S606 (an argument list, no shell involved)

@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def microcred(tmp: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def microcred(tmp: Path, *args: str, input: str | None = None,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
     full_env.update({"LTI_MICROCRED_INSTANCE_PATH": str(tmp / "instance"), **(env or {})})
     return subprocess.run([sys.executable, "-m", "lti_microcred.cli", *args], cwd=tmp, env=full_env, text=True,

@@ -10,7 +10,7 @@ from ..competencies import operations as ops
 from ..competencies.audit import Actor
 from ..competencies.models import Competency, Framework, MicroCredential
 from ..credentials.issuance import issue
-from ..db import dialect_insert, transaction, utcnow
+from ..db import Base, dialect_insert, transaction, utcnow
 from ..lti.models import Context, Deployment, Membership, User
 from ..services import Services
 from .platform import DevPlatform
@@ -22,11 +22,12 @@ FRAMEWORK = ("demo-digital-data-skills", "Digital data skills (demo)", [
 ])
 
 
-def _row(session: Session, model: type, keys: dict, values: dict) -> int:
-    stmt = dialect_insert(session, model.__table__).values(**keys, **values, created_dt=utcnow(),
+def _row(session: Session, model: type[Base], keys: dict, values: dict) -> int:
+    table = model.__table__
+    stmt = dialect_insert(session, table).values(**keys, **values, created_dt=utcnow(),
                                                            updated_dt=utcnow())
     stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={**values, "updated_dt": utcnow()})
-    return int(session.execute(stmt.returning(model.__table__.c.id)).scalar_one())
+    return int(session.execute(stmt.returning(table.c.id)).scalar_one())
 
 
 def seed_demo(services: Services, platform_id: int, platform: DevPlatform) -> str | None:

@@ -38,7 +38,8 @@ class SigningKey:
     private_key: rsa.RSAPrivateKey
 
     def sign(self, payload: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
-        return jwt.encode(payload, self.private_key, algorithm=SIGNING_ALG, headers={"kid": self.kid, **(headers or {})})
+        header = {"kid": self.kid, **(headers or {})}
+        return jwt.encode(payload, self.private_key, algorithm=SIGNING_ALG, headers=header)
 
 
 def _public_jwk(private_key: rsa.RSAPrivateKey) -> dict[str, Any]:

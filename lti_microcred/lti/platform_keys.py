@@ -64,10 +64,7 @@ class PlatformKeyCache:
     def key_for(self, platform: PlatformInfo, kid: str, alg: str) -> Any:
         if alg not in ALLOWED_ALGS:
             raise UnsupportedAlgorithm(f"the token is signed with {alg!r}; only RS256/RS384/RS512 are accepted")
-        if platform.key_set_json:
-            keys = self._static(platform)
-        else:
-            keys = self._remote(platform, kid)
+        keys = self._static(platform) if platform.key_set_json else self._remote(platform, kid)
         found = keys.get(kid)
         if found is None:
             raise UnknownKey(f"no key with kid {kid!r} in the key set of {platform.issuer}")

@@ -9,13 +9,20 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def summarize(credential: dict[str, Any]) -> dict[str, Any]:
-    subject = credential.get("credentialSubject") or {}
-    subject = subject if isinstance(subject, dict) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
+    subject = _dict(credential.get("credentialSubject"))
+    achievement = _dict(subject.get("achievement"))
     issuer = credential.get("issuer")
     issuer_name = issuer.get("name") if isinstance(issuer, dict) else issuer
-    identifiers = subject.get("identifier") if isinstance(subject.get("identifier"), list) else []
+    identifiers = _list(subject.get("identifier"))
     eu = {k: achievement.get(k) for k in ("ectsCredits", "notionalWorkloadHours", "eqfLevel",
                                           "qualificationFramework", "qualificationFrameworkLevel", "assessmentType",
                                           "participationForm", "qualityAssuranceType", "awardingCountry")
@@ -29,16 +36,12 @@ def summarize(credential: dict[str, Any]) -> dict[str, Any]:
         "awarded": _text(credential.get("awardedDate")) or _text(credential.get("validFrom")),
         "valid_until": _text(credential.get("validUntil")),
         "description": _text(achievement.get("description")),
-        "criteria": _text((achievement.get("criteria") or {}).get("narrative"))
-        if isinstance(achievement.get("criteria"), dict) else None,
-        "outcomes": [o for o in achievement.get("learningOutcome", []) if isinstance(o, str)]
-        if isinstance(achievement.get("learningOutcome"), list) else [],
+        "criteria": _text(_dict(achievement.get("criteria")).get("narrative")),
+        "outcomes": [o for o in _list(achievement.get("learningOutcome")) if isinstance(o, str)],
         "alignments": [{"name": a.get("targetName"), "url": a.get("targetUrl"), "code": a.get("targetCode")}
-                       for a in achievement.get("alignment", []) if isinstance(a, dict)]
-        if isinstance(achievement.get("alignment"), list) else [],
+                       for a in _list(achievement.get("alignment")) if isinstance(a, dict)],
         "evidence": [{"name": e.get("name"), "narrative": e.get("narrative"), "url": e.get("id")}
-                     for e in credential.get("evidence", []) if isinstance(e, dict)]
-        if isinstance(credential.get("evidence"), list) else [],
+                     for e in _list(credential.get("evidence")) if isinstance(e, dict)],
         "holder_hashed": any(isinstance(i, dict) and i.get("hashed") for i in identifiers),
         "eu": eu,
     }

@@ -63,8 +63,9 @@ def https_tool(tmp_path_factory: pytest.TempPathFactory, settings_overrides: dic
 @pytest.fixture(scope="session")
 def https_lms(https_tool: Services) -> Iterator[DevPlatform]:
     port = free_port()
-    platform = DevPlatform(DevPlatformSetup(base_url=f"http://127.0.0.3:{port}", tool_base_url=https_tool.settings.base_url,
-                                            flavour="moodle", client_id="moodle-https"))
+    setup = DevPlatformSetup(base_url=f"http://127.0.0.3:{port}", tool_base_url=https_tool.settings.base_url,
+                             flavour="moodle", client_id="moodle-https")
+    platform = DevPlatform(setup)
     server = start_in_thread(create_platform_app(platform), "127.0.0.3", port)
     yield platform
     server.shutdown()

@@ -49,7 +49,7 @@ def test_tampered_upload_is_rejected(page: Any, services: Any, live_tool: str, t
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(credential))
     upload(page, live_tool, path)
-    verified, summary = verdict_of(page)
+    verified, _summary = verdict_of(page)
     assert verified == "false"
     assert page.locator('[data-check="proof"]').get_attribute("data-outcome") == "failed"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -13,8 +12,7 @@ from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award, Evidence
 from tests.support.factories import fields, institution
 
-pytestmark = pytest.mark.skipif(not os.environ.get("LTI_MICROCRED_TEST_DATABASE_URL", "").startswith("postgresql"),
-                                reason="concurrency is proven on PostgreSQL (SQLite serialises writers)")
+pytestmark = pytest.mark.postgres_only
 
 
 def prepared(services: Any, pieces_needed: int) -> dict[str, Any]:

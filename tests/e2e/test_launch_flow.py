@@ -122,7 +122,8 @@ def test_storage_confirmation_with_another_state_is_refused(canvas: LmsHandle, b
     refused = browser.confirm_from_storage(waiting, other.state)
     assert refused.status_code == 401
     assert reason_of(refused) == "state_mismatch"
-    token_page = browser.http.get(browser.tool_url + "/s/" + waiting.text.split('name="token" value="')[1].split('"')[0] + "/")
+    pending_token = waiting.text.split('name="token" value="')[1].split('"')[0]
+    token_page = browser.http.get(browser.tool_url + "/s/" + pending_token + "/")
     assert reason_of(token_page) == "session_expired"  # the pending session never became usable
 
 
@@ -155,7 +156,7 @@ def test_repeat_launch_writes_only_its_session_row(moodle: LmsHandle, browser: B
     browser.launch(moodle, "learner-1")
     statements: list[str] = []
 
-    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def record(conn, cursor, statement, *args) -> None:
         statements.append(statement.split()[0].upper() + " " + statement.split()[2] if statement.startswith(
             "INSERT") else statement.split()[0].upper())
 

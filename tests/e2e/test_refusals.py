@@ -30,8 +30,8 @@ def start(browser: Browser, lms: LmsHandle, user: str = "learner-1") -> LoginSte
 
 
 def post(browser: Browser, login: LoginStep, id_token: str, state: str | None = None) -> Any:
-    return browser.http.post(browser.tool_url + "/lti/launch", data={"id_token": id_token, "state": state or login.state},
-                             allow_redirects=False)
+    form = {"id_token": id_token, "state": state or login.state}
+    return browser.http.post(browser.tool_url + "/lti/launch", data=form, allow_redirects=False)
 
 
 def assert_refused(response: Any, status: int, reason: str) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
-from lti_microcred.credentials.baking_png import bake_png, extract_png
 from lti_microcred.credentials.badge_image import medal_png
+from lti_microcred.credentials.baking_png import bake_png, extract_png
 from lti_microcred.credentials.issuance import IssuanceError, change_status, issue, revoke_award_credential
 from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.credentials.records import learner_record

@@ -35,7 +35,7 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path: Path) -> No
 def test_production_refuses_default_or_weak_secret(secret: str) -> None:
     env = {"LTI_MICROCRED_ENV": "production", "LTI_MICROCRED_BASE_URL": "https://tool.example.edu",
            "LTI_MICROCRED_SECRET_KEY": secret}
-    with pytest.raises(ConfigError, match="(?i)secret"):
+    with pytest.raises(ConfigError, match=r"(?i)secret"):
         load_settings(environ=env)
 
 

@@ -66,7 +66,7 @@ def test_rotation_promotes_next_and_keeps_the_old_key_published(sessions) -> Non
     with sessions() as s:
         next_kid = next(k.kid for k in published_keys(s, 3600) if k.status == "next")
     with sessions.begin() as s:
-        current, retired = rotate_keys(s, BOX)
+        current, _retired = rotate_keys(s, BOX)
     assert current.kid == next_kid  # the key platforms already cached now signs
     kids = {k["kid"] for k in r.jwks()["keys"]}
     assert jwt.get_unverified_header(old_token)["kid"] in kids  # tokens in flight still verify

@@ -31,7 +31,7 @@ class KeySetServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 outer.hits += 1
                 body = json.dumps({"keys": outer.keys}).encode()
                 self.send_response(outer.status)
