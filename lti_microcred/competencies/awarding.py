@@ -125,15 +125,17 @@ def lock_learner(session: Session, learner_id: int) -> None:
 
 
 def reevaluate(session: Session, actor: Actor, learner_id: int, context_id: int,
-               credential_ids: Iterable[int]) -> list[Evaluation]:
-    """Recompute the given credentials for one learner; award those newly complete."""
+               credential_ids: Iterable[int], specs: dict[int, CredentialSpec] | None = None) -> list[Evaluation]:
+    """Recompute the given credentials for one learner; award those newly complete. `specs`: credentials
+    already loaded by a caller that evaluates many learners in one transaction."""
     ids = sorted(set(credential_ids))
     if not ids:
         return []
     facts, newest = learner_facts(session, learner_id, context_id)
     evaluations = []
     for credential_id in ids:
-        result = evaluate(credential_spec(session, credential_id), facts)
+        spec = specs.get(credential_id) if specs else None
+        result = evaluate(spec or credential_spec(session, credential_id), facts)
         store_progress(session, learner_id, result)
         award = None
         if result.earned and _may_award_automatically(session, credential_id, learner_id, newest):
@@ -159,20 +161,20 @@ def store_progress(session: Session, learner_id: int, result: CredentialResult) 
                    CompetencyProgress.learner_id == learner_id)
         )
     }
-    written = 0
-    for c in result.competencies:
-        wanted = (c.state, c.met_count, len(c.requirements), c.via)
-        if current.get(c.competency_id) == wanted:
-            continue
-        stmt = dialect_insert(session, CompetencyProgress.__table__).values(
-            micro_credential_id=result.credential_id, learner_id=learner_id, competency_id=c.competency_id,
-            state=c.state, met=c.met_count, required=len(c.requirements), via=c.via, updated_dt=utcnow())
-        session.execute(stmt.on_conflict_do_update(
+    now = utcnow()
+    changed = [
+        {"micro_credential_id": result.credential_id, "learner_id": learner_id, "competency_id": c.competency_id,
+         "state": c.state, "met": c.met_count, "required": len(c.requirements), "via": c.via, "updated_dt": now}
+        for c in result.competencies
+        if current.get(c.competency_id) != (c.state, c.met_count, len(c.requirements), c.via)
+    ]
+    if changed:  # one statement for all of them (a changed requirement touches every row of a learner)
+        upsert = dialect_insert(session, CompetencyProgress.__table__)
+        session.execute(upsert.on_conflict_do_update(
             index_elements=["micro_credential_id", "learner_id", "competency_id"],
-            set_={"state": c.state, "met": c.met_count, "required": len(c.requirements), "via": c.via,
-                  "updated_dt": utcnow()}))
-        written += 1
-    return written
+            set_={name: upsert.excluded[name] for name in ("state", "met", "required", "via", "updated_dt")}),
+            changed)
+    return len(changed)
 
 
 def _may_award_automatically(session: Session, credential_id: int, learner_id: int,
@@ -309,10 +311,11 @@ def reevaluate_learners(session: Session, actor: Actor, credential: MicroCredent
                 granted += grant(session, actor, credential.id, learner_id, "rules",
                                  "The pathway's component micro-credentials are earned.", ()) is not None
         return granted
+    specs = {credential.id: credential_spec(session, credential.id)}
     for learner_id in learner_ids:
         lock_learner(session, learner_id)
         granted += sum(e.award is not None for e in reevaluate(session, actor, learner_id, credential.context_id,
-                                                                [credential.id]))
+                                                                [credential.id], specs))
     return granted
 
 
@@ -332,7 +335,7 @@ def reevaluation_pending(session: Session, credential_id: int) -> bool:
                                               outbox.OutboxMessage.status == "pending").exists())).scalar_one()
 
 
-def reevaluate_in_batches(sessions: sessionmaker[Session], data: dict[str, Any], batch_size: int = 100) -> int:
+def reevaluate_in_batches(sessions: sessionmaker[Session], data: dict[str, Any], batch_size: int = 25) -> int:
     """The REEVALUATE_CREDENTIAL job: one short transaction per batch of learners, with the credential as it
     is now (a credential unpublished since is left alone). Safe to repeat: awards happen once."""
     actor = Actor(**data["actor"])
@@ -348,12 +351,4 @@ def reevaluate_in_batches(sessions: sessionmaker[Session], data: dict[str, Any],
             if credential is None or credential.status != "published":
                 return granted
             granted += reevaluate_learners(session, actor, credential, learners[start:start + batch_size])
-    return granted
-    learners = session.execute(
-        select(Evidence.learner_id).distinct().where(Evidence.context_id == credential.context_id)
-    ).scalars().all()
-    for learner_id in learners:
-        lock_learner(session, learner_id)
-        granted += sum(e.award is not None for e in reevaluate(session, actor, learner_id, credential.context_id,
-                                                                [credential.id]))
     return granted
