@@ -203,20 +203,9 @@ def pylti1p3_run(stub: StubProcess, pem: str, count: int, keep_alive: bool) -> d
 
 
 # --- lti_microcred -------------------------------------------------------------------------------------------------
-def _create_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, name = url.rsplit("/", 1)
-    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
 def prepare(backend: str, tmp: Path, stub: StubProcess, learners: int, modules: int) -> Any:
     """A migrated database with keys, a platform whose token URL is the stub, learners and columns."""
-    from sqlalchemy import text
+    from benchdb import reset_postgres
 
     from lti_microcred.competencies.models import Module
     from lti_microcred.config import load_settings
@@ -232,10 +221,7 @@ def prepare(backend: str, tmp: Path, stub: StubProcess, learners: int, modules: 
         "env": "development", "base_url": "http://127.0.0.1:9", "instance_path": str(tmp), "database_url": url,
         "secret_key": "bench-secret-key-" + "x" * 40, "log_level": "WARNING"}, environ={}))
     if backend == "postgres":
-        _create_database(PG_URL)
-        with services.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        reset_postgres(PG_URL)
     upgrade(services.engine)
     with transaction(services.sessions) as session:
         ensure_keys(session, services.box)

@@ -27,7 +27,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from benchdb import reset_postgres  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
 from lti_microcred.competencies import operations as ops  # noqa: E402
 from lti_microcred.competencies.audit import Actor  # noqa: E402
@@ -56,9 +57,7 @@ def prepare(overrides: dict[str, Any], count: int) -> list[int]:
     """An institution, a course, a published micro-credential aligned to 5 competencies, and `count` awards."""
     s = services_for(overrides)
     if s.engine.dialect.name == "postgresql":
-        with s.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        reset_postgres(s.engine.url.render_as_string(hide_password=False))
     upgrade(s.engine)
     with transaction(s.sessions) as session:
         ensure_issuer(session, s.box, "Example University")

@@ -755,15 +755,9 @@ def pg_dsns(url: str) -> tuple[str, str, str]:
 
 
 def reset_postgres(url: str) -> None:
-    import psycopg
+    from benchdb import reset_postgres as reset
 
-    dsn, admin, dbname = pg_dsns(url)
-    with psycopg.connect(admin, autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
-            c.execute(f'CREATE DATABASE "{dbname}"')
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        c.execute("CREATE SCHEMA public")
+    reset(url)
 
 
 def prepare_ours(
