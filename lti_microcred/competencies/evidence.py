@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from . import audit
 from .audit import Actor
-from .awarding import affected_credentials, lock_learner, reevaluate
+from .awarding import affected_specs, lock_learner, reevaluate
 from .errors import DomainError
 from .models import Assessment, AttestationRequest, Competency, Evidence, Framework, MicroCredential, Module
 from .rules import RUBRIC_LEVELS
@@ -110,8 +110,8 @@ def _check_content(kind: str, title: str, text: str, url: str, attachment: Attac
 
 
 def _reevaluate_for(session: Session, actor: Actor, evidence: Evidence) -> None:
-    credentials = affected_credentials(session, evidence.context_id, evidence.module_id, evidence.competency_id)
-    reevaluate(session, actor, evidence.learner_id, evidence.context_id, credentials)
+    specs = affected_specs(session, evidence.context_id, evidence.module_id, evidence.competency_id)
+    reevaluate(session, actor, evidence.learner_id, evidence.context_id, list(specs), specs)
 
 
 def record_lms_score(session: Session, actor: Actor, learner_id: int, module_id: int, score_given: float,

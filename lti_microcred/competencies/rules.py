@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 SCORE, RUBRIC, EVIDENCE_COUNT = "score", "rubric", "evidence_count"
 REQUIREMENT_KINDS = (SCORE, RUBRIC, EVIDENCE_COUNT)
@@ -38,9 +39,9 @@ class CredentialSpec:
     requirements: tuple[RequirementSpec, ...]
 
 
-@dataclass(frozen=True)
-class Fact:
-    """One evidence record as the rules see it. `accepted` is None while a decision is pending."""
+class Fact(NamedTuple):
+    """One evidence record as the rules see it. `accepted` is None while a decision is pending.
+    (A named tuple: a learner's hundreds of facts are built on every change, and this is the cheapest record.)"""
 
     id: int
     kind: str  # lms_score | rubric | submission | prior_learning | workplace | override

@@ -55,8 +55,10 @@ def enqueue_module_results(session: Session, learner_id: int, context_id: int,
         return 0
     touched = select(Requirement.module_id).where(
         Requirement.micro_credential_id.in_([r.credential_id for r in results]))
-    requirements = session.execute(select(Requirement).where(Requirement.module_id.in_(touched))).scalars().all()
-    by_module: dict[int, list[Requirement]] = {}
+    requirements = session.execute(
+        select(Requirement.id, Requirement.module_id, Requirement.kind, Requirement.micro_credential_id)
+        .where(Requirement.module_id.in_(touched))).all()
+    by_module: dict[int, list[Any]] = {}
     for requirement in requirements:
         by_module.setdefault(requirement.module_id, []).append(requirement)
     graded_here = {m: reqs for m, reqs in by_module.items() if all(r.kind != SCORE for r in reqs)}
@@ -78,7 +80,7 @@ def enqueue_module_results(session: Session, learner_id: int, context_id: int,
 
 
 def _evaluate(session: Session, learner_id: int, context_id: int, credential_ids: set[int]) -> list[CredentialResult]:
-    facts, _ = awarding.learner_facts(session, learner_id, context_id)
+    facts = awarding.learner_facts(session, learner_id, context_id)
     return [evaluate(awarding.credential_spec(session, cid), facts) for cid in sorted(credential_ids)]
 
 

@@ -141,7 +141,7 @@ def learner_progress(session: Session, context_id: int, learner_id: int, credent
     competencies = {c.id: c for c in session.scalars(select(Competency).where(
         Competency.id.in_({r.competency_id for r in requirements})))} if requirements else {}
     awards = _awards(session, learner_id, ids)
-    facts, _ = learner_facts(session, learner_id, context_id)
+    facts = learner_facts(session, learner_id, context_id)
     live = [item for item in history if not item.superseded]
     views = []
     for credential in credentials:
