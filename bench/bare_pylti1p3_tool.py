@@ -25,7 +25,7 @@ Settings (environment):
   BARE_LTI_CONFIG   path of the pylti1p3 JSON tool config (written by launch_bench.py)
   BARE_CACHE        redis (default) | filesystem | simple
                     The nonce written at login must be readable at launch, and login and launch may
-                    reach different gunicorn workers, so a per-process cache (simple) is only correct
+                    reach different server workers, so a per-process cache (simple) is only correct
                     with one worker. redis is what a production deployment of this pattern would use.
   BARE_REDIS_URL    default redis://127.0.0.1:6379/15
   BARE_CACHE_DIR    for BARE_CACHE=filesystem
@@ -33,7 +33,7 @@ Settings (environment):
                     and deletes its keys afterwards: pylti1p3 stores them for 24 h)
   BARE_FLOW         inline (default) | redirect
 
-Run it like lti_microcred runs: gunicorn, gthread workers, e.g.
+Run it under gunicorn with gthread workers (launch_bench.py's default) or uWSGI (--bare-server uwsgi), e.g.
   gunicorn --chdir bench -k gthread --threads 4 -w 3 -b 127.0.0.1:8100 bare_pylti1p3_tool:app
 """
 

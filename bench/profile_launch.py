@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Where does a launch's server-side time go? Profile lti_microcred in-process, without gunicorn.
+"""Where does a launch's server-side time go? Profile lti_microcred in-process, without a server.
 
 Builds the app with lti_microcred.create_app(config) on a temporary SQLite database (or PostgreSQL with
 --backend postgres), migrates it (lti_microcred.migrate.upgrade), creates the tool keys

@@ -86,7 +86,7 @@ def init() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=0, type=int, help="Worker processes (default: settings, else CPUs + 1).")
 def run(host: str, port: int, workers: int) -> None:
-    """Serve the tool with gunicorn."""
+    """Serve the tool with uWSGI (several processes, threads, an outbox delivery thread in each)."""
     from .migrate import is_current
     from .server import serve
 

@@ -1,4 +1,5 @@
 """Open Badges 3.0 / CLR 2.0 credentials: build, sign, bake, check status and verify.
 
-Pure library code: no Flask, no database, no imports from other lti_microcred packages.
+The proof, status, baking and verification modules are library code (no Flask, no database); issuance,
+issuer, status_store, records and jobs keep credentials and keys in the database.
 """

@@ -123,11 +123,16 @@ def verify_upload() -> str | tuple[str, int]:
     from .verify_view import read_upload
 
     if request.method == "GET":
-        return render_template("verify/upload.html", error=None)
+        return render_template("verify/upload.html", error=None, api_url=_api_url())
     submitted, error, status = read_upload()
     if error:
-        return render_template("verify/upload.html", error=error), status
+        return render_template("verify/upload.html", error=error, api_url=_api_url()), status
     return render_verdict(submitted)
+
+
+def _api_url() -> str:
+    """The public address (BASE_URL), not the Host header a proxy may have rewritten."""
+    return services().settings.base_url.rstrip("/") + url_for("credentials_public.verify_api")
 
 
 @bp.route("/api/verify", methods=["POST"])
