@@ -125,6 +125,7 @@ def build_app(args: argparse.Namespace, platform: SimPlatform, tmp: Path) -> Any
             "database_url": db_url,
             "secret_key": SECRET_KEY,
             "log_level": "WARNING",
+            "worker_in_process": 0,  # no delivery thread: only the three requests are measured
         }
     )
     services = app.extensions["microcred"]

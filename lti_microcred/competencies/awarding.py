@@ -54,10 +54,11 @@ def credential_spec(session: Session, micro_credential_id: int) -> CredentialSpe
     rows = session.execute(
         select(Requirement).where(Requirement.micro_credential_id == micro_credential_id).order_by(Requirement.id)
     ).scalars().all()
-    return _spec(micro_credential_id, rows)
+    return spec_from_requirements(micro_credential_id, rows)
 
 
-def _spec(micro_credential_id: int, rows: Sequence[Requirement]) -> CredentialSpec:
+def spec_from_requirements(micro_credential_id: int, rows: Sequence[Requirement]) -> CredentialSpec:
+    """The rules' view of a credential from its requirement rows, in id order."""
     competencies: list[int] = []
     for r in rows:
         if r.competency_id not in competencies:
@@ -124,7 +125,7 @@ def affected_specs(session: Session, context_id: int, module_id: int | None,
     by_credential: dict[int, list[Requirement]] = {}
     for row in rows:
         by_credential.setdefault(row.micro_credential_id, []).append(row)
-    return {cid: _spec(cid, reqs) for cid, reqs in sorted(by_credential.items())}
+    return {cid: spec_from_requirements(cid, reqs) for cid, reqs in sorted(by_credential.items())}
 
 
 # --- re-evaluation ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..competencies.awarding import credential_spec, learner_facts
+from ..competencies.awarding import learner_facts, spec_from_requirements
 from ..competencies.models import (
     Assessment,
     AttestationRequest,
@@ -132,6 +132,8 @@ def evidence_history(session: Session, context_id: int, learner_id: int) -> list
 def learner_progress(session: Session, context_id: int, learner_id: int, credentials: Sequence[MicroCredential],
                      history: list[EvidenceItem] | None = None) -> list[CredentialView]:
     """Per credential and competency: state, requirement lines with progress, and the evidence that bears."""
+    if not credentials:
+        return []  # nothing published in the course yet: no evidence to read
     if history is None:
         history = evidence_history(session, context_id, learner_id)
     ids = [c.id for c in credentials]
@@ -146,7 +148,7 @@ def learner_progress(session: Session, context_id: int, learner_id: int, credent
     views = []
     for credential in credentials:
         own = [r for r in requirements if r.micro_credential_id == credential.id]
-        result = evaluate(credential_spec(session, credential.id), facts) if own else None
+        result = evaluate(spec_from_requirements(credential.id, own), facts) if own else None
         comps = [] if result is None else [
             _competency_view(c, competencies[c.competency_id], own, titles, live) for c in result.competencies]
         views.append(CredentialView(credential, comps, awards.get(credential.id)))
