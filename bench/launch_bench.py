@@ -782,6 +782,7 @@ def prepare_ours(
             "LTI_MICROCRED_WORKERS": str(args.workers),
             "LTI_MICROCRED_THREADS": str(args.threads),
             "LTI_MICROCRED_LOG_LEVEL": "WARNING",
+            "LTI_MICROCRED_WORKER_IN_PROCESS": "1" if args.ours_delivery == "in-process" else "0",
         }
     )
     log = run_dir / f"ours-{backend}.log"
@@ -1121,6 +1122,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     p.add_argument(
+        "--ours-delivery",
+        choices=["in-process", "separate"],
+        default="in-process",
+        help="in-process: each web process also runs the outbox delivery thread (the default set-up, its CPU "
+        "counts as the tool's); separate: LTI_MICROCRED_WORKER_IN_PROCESS=0, as with `microcred worker`",
+    )
+    p.add_argument(
         "--ours-keyset",
         choices=["static", "url"],
         default="static",
@@ -1156,8 +1164,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"settings: launches/phase={args.launches} users={args.user_counts} warmup={args.warmup} "
         f"workers={args.workers} threads={args.threads} bare-cache={args.bare_cache} "
-        f"bare-flow={args.bare_flow} "
-        f"ours-keyset={args.ours_keyset} login={args.login_method} pool={args.pool_users} users/"
+        f"bare-flow={args.bare_flow} ours-keyset={args.ours_keyset} ours-delivery={args.ours_delivery} "
+        f"login={args.login_method} pool={args.pool_users} users/"
         f"{args.courses} courses/{args.links_per_course} links per course, platform key {args.key_bits} bits"
     )
     platform = SimPlatform(args.pool_users, args.courses, args.links_per_course, args.key_bits)
