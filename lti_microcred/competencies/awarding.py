@@ -12,6 +12,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, text, update
@@ -160,7 +161,7 @@ def reevaluate(session: Session, actor: Actor, learner_id: int, context_id: int,
         listener(session, learner_id, context_id, [e.result for e in evaluations])
     for evaluation in evaluations:
         if evaluation.award is not None:
-            _reevaluate_pathways(session, actor, learner_id, evaluation.result.credential_id)
+            reevaluate_pathways(session, actor, learner_id, evaluation.result.credential_id)
     return evaluations
 
 
@@ -208,7 +209,8 @@ def _may_award_automatically(session: Session, credential_id: int, learner_id: i
     return newest is not None and newest > last_revocation
 
 
-def _reevaluate_pathways(session: Session, actor: Actor, learner_id: int, component_id: int) -> None:
+def reevaluate_pathways(session: Session, actor: Actor, learner_id: int, component_id: int) -> None:
+    """After an award of `component_id`: grant the published pathways it completes."""
     pathway_ids = session.execute(
         select(PathwayComponent.pathway_id).join(MicroCredential, MicroCredential.id == PathwayComponent.pathway_id)
         .where(PathwayComponent.component_id == component_id, MicroCredential.status == "published")
@@ -216,12 +218,12 @@ def _reevaluate_pathways(session: Session, actor: Actor, learner_id: int, compon
     for pathway_id in pathway_ids:
         spec = pathway_spec(session, pathway_id)
         if evaluate_pathway(spec, active_awards(session, learner_id)) and _may_award_automatically(
-                session, pathway_id, learner_id, utcnow):
+                session, pathway_id, learner_id, partial(newest_component_award_dt, session, learner_id, spec)):
             components = [cid for cid, _ in spec.components]
             award = grant(session, actor, pathway_id, learner_id, "rules",
                           "The pathway's component micro-credentials are earned.", (), components)
             if award is not None:
-                _reevaluate_pathways(session, actor, learner_id, pathway_id)
+                reevaluate_pathways(session, actor, learner_id, pathway_id)
 
 
 def pathway_spec(session: Session, pathway_id: int) -> PathwaySpec:
@@ -234,6 +236,14 @@ def pathway_spec(session: Session, pathway_id: int) -> PathwaySpec:
     ).all()
     return PathwaySpec(pathway_id, pathway.pathway_rule or "all", pathway.pathway_k, pathway.pathway_credits,
                        tuple((c.id, c.ects_credits or 0.0) for c in components))
+
+
+def newest_component_award_dt(session: Session, learner_id: int, spec: PathwaySpec) -> dt.datetime | None:
+    """A pathway's "newest evidence": its newest active component award (a revoked pathway award is granted
+    again only after a component is awarded since the revocation)."""
+    return session.execute(select(func.max(Award.awarded_dt)).where(
+        Award.learner_id == learner_id, Award.status == "active",
+        Award.micro_credential_id.in_([cid for cid, _ in spec.components]))).scalar()
 
 
 def active_awards(session: Session, learner_id: int) -> set[int]:
@@ -324,7 +334,8 @@ def reevaluate_learners(session: Session, actor: Actor, credential: MicroCredent
         for learner_id in learner_ids:
             lock_learner(session, learner_id)
             if evaluate_pathway(spec, active_awards(session, learner_id)) and \
-                    _may_award_automatically(session, credential.id, learner_id, utcnow):
+                    _may_award_automatically(session, credential.id, learner_id,
+                                             partial(newest_component_award_dt, session, learner_id, spec)):
                 granted += grant(session, actor, credential.id, learner_id, "rules",
                                  "The pathway's component micro-credentials are earned.", ()) is not None
         return granted

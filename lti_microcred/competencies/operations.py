@@ -10,7 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
-from .awarding import AwardError, grant, reevaluate, reevaluate_everyone, reevaluate_in_batches, revoke
+from .awarding import (
+    AwardError,
+    grant,
+    reevaluate,
+    reevaluate_everyone,
+    reevaluate_in_batches,
+    reevaluate_pathways,
+    revoke,
+)
 from .definitions import (
     CredentialFields,
     DefinitionError,
@@ -105,6 +113,7 @@ def award_manually(session: Session, actor: Actor, credential: MicroCredential, 
     award = grant(session, actor, credential.id, learner_id, "manual", reason.strip()[:5000], ())
     if award is None:
         raise AwardError("This learner already holds this micro-credential.")
+    reevaluate_pathways(session, actor, learner_id, credential.id)  # a manual award stacks like any other
     return award
 
 

@@ -263,6 +263,24 @@ def test_pathway_across_courses_k_of_n(session: Session, world: dict[str, Any]) 
     assert json.loads(pathway_award.evidence_ids)["components"] == sorted([world["credential"].id, other.id])
 
 
+def test_a_revoked_pathway_award_is_not_granted_again_by_the_same_components(session: Session,
+                                                                            world: dict[str, Any]) -> None:
+    pathway = ops.create_micro_credential(session, world["staff"], fields(
+        title="Certificate in Data", kind="pathway", pathway_rule="all", ects_credits=5))
+    ops.set_pathway_components(session, world["staff"], pathway, [world["credential"].id])
+    ops.set_status(session, world["staff"], pathway, "published")
+    complete(session, world)
+    award = session.scalars(select(Award).where(Award.micro_credential_id == pathway.id)).one()
+    ops.revoke(session, world["staff"], award, "Awarded in error.")
+    assert ops.reevaluate_everyone(session, world["staff"], pathway) == 0
+    active = Award.micro_credential_id == pathway.id, Award.status == "active"
+    assert count(session, Award, *active) == 0
+    component = session.scalars(select(Award).where(Award.micro_credential_id == world["credential"].id)).one()
+    ops.revoke(session, world["staff"], component, "Re-assessed.")
+    ops.award_manually(session, world["staff"], world["credential"], world["learner"].id, "Re-assessed, confirmed.")
+    assert count(session, Award, *active) == 1  # a component awarded since the revocation grants it again
+
+
 def test_pathway_components_from_another_institution_are_refused(session: Session, world: dict[str, Any]) -> None:
     foreign = institution(session)
     foreign_course = foreign.course(session)
