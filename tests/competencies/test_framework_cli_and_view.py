@@ -130,6 +130,9 @@ def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser
     page = open_page(browser, moodle, tool_base)
     assert page.status_code == 200, reason_of(page)
     assert 'id="no-frameworks"' in page.text and '<label for="framework-file">' in page.text
+    title = page.text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Competency frameworks") and "<" not in title  # the page title is text only
+    assert page.text.count('id="competency-form"') == 1
     answer = upload(browser, page, "digital_skills_case.json")
     assert answer.status_code == 200, answer.text[:500]
     assert 'data-created="20"' in answer.text and "Digital Skills for Learners" in answer.text
