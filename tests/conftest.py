@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from lti_microcred import create_app
 from lti_microcred.config import load_settings
@@ -167,6 +168,14 @@ def browser(live_tool: str) -> Iterator[Browser]:
     b = Browser(live_tool)
     yield b
     b.close()
+
+
+@pytest.fixture
+def session(services: Services) -> Iterator[Session]:
+    """A database session whose work is rolled back after the test (domain tests without HTTP)."""
+    with services.sessions() as s:
+        yield s
+        s.rollback()
 
 
 @pytest.fixture

@@ -25,13 +25,6 @@ from tests.support.factories import Institution, fields, institution
 
 
 @pytest.fixture
-def session(services: Any) -> Iterator[Session]:
-    with services.sessions() as s:
-        yield s
-        s.rollback()
-
-
-@pytest.fixture
 def world(session: Session) -> dict[str, Any]:
     """A published credential: competency 1 needs 70% on module 1; competency 2 needs 2 accepted pieces."""
     inst = institution(session)

@@ -4,7 +4,6 @@ revoke and suspend through status lists, re-issue, VC-JWT, baked images, the lea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,13 +20,6 @@ from lti_microcred.credentials.records import learner_record
 from lti_microcred.credentials.verdict import CheckName, Outcome
 from lti_microcred.credentials.verification import verify
 from tests.support.factories import fields, institution
-
-
-@pytest.fixture
-def session(services: Any) -> Iterator[Session]:
-    with services.sessions() as s:
-        yield s
-        s.rollback()
 
 
 @pytest.fixture
