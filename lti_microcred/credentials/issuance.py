@@ -26,6 +26,7 @@ from .contexts import known_extension_context
 from .dataintegrity import sign
 from .issuer import IssuerState
 from .models import IssuedCredential
+from .status_list import PURPOSES
 from .status_store import choose, claim, set_bit, status_list_url
 from .vcjwt import encode as encode_vc_jwt
 
@@ -72,14 +73,12 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
         return existing
     if existing is not None:
         existing.superseded_dt = utcnow()
-        existing.status_reason = "Superseded by a newer credential for the same award."
-        set_bit(session, existing.id, "revocation", True)
-        session.flush()
+        change_status(session, existing, "revocation", True, "Superseded by a newer credential for the same award.")
     credential = session.get(MicroCredential, award.micro_credential_id)
     learner = session.get(User, award.learner_id)
     assert credential is not None and learner is not None
     public_id = secrets.token_hex(12)
-    choices = [choose(session, purpose) for purpose in ("revocation", "suspension")]
+    choices = [choose(session, purpose) for purpose in PURPOSES]
     valid_until = _valid_until(award.awarded_dt, credential.validity_months)
     data = m.Award(
         credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=utcnow(),

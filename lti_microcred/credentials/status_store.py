@@ -18,8 +18,6 @@ from .models import StatusList, StatusSlot
 from .status_list import MIN_ENTRIES, allocate_index, build_status_list_credential
 from .status_list import StatusList as Bits
 
-PURPOSES = ("revocation", "suspension")
-
 
 def status_list_url(base_url: str, public_id: str) -> str:
     return f"{base_url.rstrip('/')}/status/{public_id}"

@@ -3,6 +3,7 @@ revoke and suspend through status lists, re-issue, VC-JWT, baked images, the lea
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -63,11 +64,14 @@ def test_issuing_twice_returns_the_same_credential(services: Any, session: Sessi
 
 def test_reissue_keeps_awarded_date_gets_new_id_and_revokes_the_old(services: Any, session: Session,
                                                                     awarded: dict[str, Any]) -> None:
+    awarded["award"].awarded_dt = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)  # long before either issue
     old = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
     new = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id, reissue=True)
     old_json, new_json = json.loads(old.signed_json), json.loads(new.signed_json)
-    assert new_json["id"] != old_json["id"] and new_json["awardedDate"] == old_json["awardedDate"]
+    assert new_json["id"] != old_json["id"]
+    assert new_json["awardedDate"] == old_json["awardedDate"] == "2025-03-14T09:30:00Z" != new_json["validFrom"]
     assert "revoked" in check(services, session, old.signed_json).summary()
+    assert old.status == "revoked" and old.superseded_dt is not None  # the row says so too (OB 2.0, staff pages)
     assert check(services, session, new.signed_json).verified
 
 
