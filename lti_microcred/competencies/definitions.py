@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -269,9 +269,15 @@ def set_pathway_components(session: Session, actor: Actor, pathway: MicroCredent
     ).scalars())
     if len(components) != len(wanted):
         raise DomainError("Some components are not micro-credentials of this institution.")
+    before = set(session.scalars(select(PathwayComponent.component_id)
+                                 .where(PathwayComponent.pathway_id == pathway.id)))
     session.execute(delete(PathwayComponent).where(PathwayComponent.pathway_id == pathway.id))
     session.add_all(PathwayComponent(pathway_id=pathway.id, component_id=c.id) for c in components)
-    pathway.updated_dt = utcnow()
+    now = utcnow()
+    pathway.updated_dt = now
+    # A component's credential says which pathways it stacks into: those that gained or lost it changed too.
+    changed = sorted(before ^ wanted)
+    session.execute(update(MicroCredential).where(MicroCredential.id.in_(changed)).values(updated_dt=now))
     session.flush()
     audit.record(session, actor, "pathway.components", f"credential:{pathway.key}",
                  components=sorted(c.key for c in components))

@@ -75,6 +75,18 @@ def test_reissue_keeps_awarded_date_gets_new_id_and_revokes_the_old(services: An
     assert check(services, session, new.signed_json).verified
 
 
+def test_a_credential_issued_after_its_pathway_changed_names_the_pathway(services: Any, session: Session,
+                                                                           awarded: dict[str, Any]) -> None:
+    urls, award_id = services.credential_urls, awarded["award"].id
+    before = json.loads(issue(session, services.issuer.state(), urls, award_id).signed_json)
+    assert "stacksInto" not in before["credentialSubject"]["achievement"]
+    pathway = ops.create_micro_credential(session, awarded["staff"], fields(title="Certificate", kind="pathway",
+                                                                             pathway_rule="all"))
+    ops.set_pathway_components(session, awarded["staff"], pathway, [awarded["credential"].id])
+    after = json.loads(issue(session, services.issuer.state(), urls, award_id, reissue=True).signed_json)
+    assert after["credentialSubject"]["achievement"]["stacksInto"] == [urls.achievement(pathway.key)]
+
+
 def test_revoked_award_revokes_its_credential(services: Any, session: Session, awarded: dict[str, Any]) -> None:
     row = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
     ops.revoke(session, awarded["staff"], awarded["award"], "Academic misconduct.")
