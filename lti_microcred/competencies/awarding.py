@@ -216,14 +216,19 @@ def reevaluate_pathways(session: Session, actor: Actor, learner_id: int, compone
         .where(PathwayComponent.component_id == component_id, MicroCredential.status == "published")
     ).scalars().all()
     for pathway_id in pathway_ids:
-        spec = pathway_spec(session, pathway_id)
-        if evaluate_pathway(spec, active_awards(session, learner_id)) and _may_award_automatically(
-                session, pathway_id, learner_id, partial(newest_component_award_dt, session, learner_id, spec)):
-            components = [cid for cid, _ in spec.components]
-            award = grant(session, actor, pathway_id, learner_id, "rules",
-                          "The pathway's component micro-credentials are earned.", (), components)
-            if award is not None:
-                reevaluate_pathways(session, actor, learner_id, pathway_id)
+        grant_pathway_if_earned(session, actor, learner_id, pathway_spec(session, pathway_id))
+
+
+def grant_pathway_if_earned(session: Session, actor: Actor, learner_id: int, spec: PathwaySpec) -> Award | None:
+    """Award the pathway when its components are held (recording which), then the pathways it completes."""
+    if not evaluate_pathway(spec, active_awards(session, learner_id)) or not _may_award_automatically(
+            session, spec.id, learner_id, partial(newest_component_award_dt, session, learner_id, spec)):
+        return None
+    award = grant(session, actor, spec.id, learner_id, "rules",
+                  "The pathway's component micro-credentials are earned.", (), [cid for cid, _ in spec.components])
+    if award is not None:
+        reevaluate_pathways(session, actor, learner_id, spec.id)
+    return award
 
 
 def pathway_spec(session: Session, pathway_id: int) -> PathwaySpec:
@@ -333,11 +338,7 @@ def reevaluate_learners(session: Session, actor: Actor, credential: MicroCredent
         spec = pathway_spec(session, credential.id)
         for learner_id in learner_ids:
             lock_learner(session, learner_id)
-            if evaluate_pathway(spec, active_awards(session, learner_id)) and \
-                    _may_award_automatically(session, credential.id, learner_id,
-                                             partial(newest_component_award_dt, session, learner_id, spec)):
-                granted += grant(session, actor, credential.id, learner_id, "rules",
-                                 "The pathway's component micro-credentials are earned.", ()) is not None
+            granted += grant_pathway_if_earned(session, actor, learner_id, spec) is not None
         return granted
     specs = {credential.id: credential_spec(session, credential.id)}
     for learner_id in learner_ids:

@@ -256,6 +256,23 @@ def test_pathway_across_courses_k_of_n(session: Session, world: dict[str, Any]) 
     assert json.loads(pathway_award.evidence_ids)["components"] == sorted([world["credential"].id, other.id])
 
 
+def test_a_pathway_published_after_its_components_were_earned_awards_and_cascades(session: Session,
+                                                                                  world: dict[str, Any]) -> None:
+    complete(session, world)  # the component is held before any pathway exists
+    inner = ops.create_micro_credential(session, world["staff"], fields(title="Certificate", kind="pathway",
+                                                                        pathway_rule="all"))
+    outer = ops.create_micro_credential(session, world["staff"], fields(title="Diploma", kind="pathway",
+                                                                        pathway_rule="all"))
+    ops.set_pathway_components(session, world["staff"], inner, [world["credential"].id])
+    ops.set_pathway_components(session, world["staff"], outer, [inner.id])
+    ops.set_status(session, world["staff"], outer, "published")
+    ops.set_status(session, world["staff"], inner, "published")  # the re-evaluation of everyone runs as a job
+    assert ops.reevaluate_everyone(session, world["staff"], inner) == 1
+    inner_award = session.scalars(select(Award).where(Award.micro_credential_id == inner.id)).one()
+    assert json.loads(inner_award.evidence_ids)["components"] == [world["credential"].id]
+    assert count(session, Award, Award.micro_credential_id == outer.id, Award.status == "active") == 1
+
+
 def test_a_revoked_pathway_award_is_not_granted_again_by_the_same_components(session: Session,
                                                                             world: dict[str, Any]) -> None:
     pathway = ops.create_micro_credential(session, world["staff"], fields(
