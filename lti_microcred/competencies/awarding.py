@@ -25,6 +25,7 @@ from .audit import Actor
 from .errors import DomainError
 from .models import Assessment, Award, CompetencyProgress, Evidence, MicroCredential, PathwayComponent, Requirement
 from .rules import (
+    COUNTABLE_KINDS,
     CredentialResult,
     CredentialSpec,
     Fact,
@@ -58,6 +59,11 @@ def credential_spec(session: Session, micro_credential_id: int) -> CredentialSpe
     return spec_from_requirements(micro_credential_id, rows)
 
 
+def counted_kinds(requirement: Requirement) -> frozenset[str]:
+    """Which evidence an evidence-count requirement counts (all countable kinds when none is stored)."""
+    return frozenset(requirement.evidence_kinds.split(",")) if requirement.evidence_kinds else COUNTABLE_KINDS
+
+
 def spec_from_requirements(micro_credential_id: int, rows: Sequence[Requirement]) -> CredentialSpec:
     """The rules' view of a credential from its requirement rows, in id order."""
     competencies: list[int] = []
@@ -66,7 +72,7 @@ def spec_from_requirements(micro_credential_id: int, rows: Sequence[Requirement]
             competencies.append(r.competency_id)
     specs = tuple(
         RequirementSpec(r.id, r.competency_id, r.module_id, r.kind, r.min_percent, r.min_level, r.min_count,
-                        frozenset((r.evidence_kinds or "submission,workplace").split(",")))
+                        counted_kinds(r))
         for r in rows
     )
     return CredentialSpec(micro_credential_id, tuple(competencies), specs)
@@ -86,18 +92,21 @@ def learner_facts(session: Session, learner_id: int, context_id: int) -> list[Fa
         .order_by(Evidence.id, Assessment.id)
     )
     latest = {row[0]: row for row in rows}
-    facts = []
-    for (id_, kind, module_id, competency_id, score_given, score_maximum, rubric_level, achieved, supersedes,
-         decision, decided_level) in latest.values():
-        if kind in AUTHORITATIVE:
-            accepted, level = True, rubric_level
-        elif decision is None:
-            accepted, level = None, None
-        else:
-            accepted, level = decision == "accepted", decided_level
-        ratio = (score_given / score_maximum) if score_given is not None and score_maximum else None
-        facts.append(Fact(id_, kind, module_id, competency_id, ratio, level, accepted, achieved, supersedes))
-    return facts
+    return [fact_of(*row) for row in latest.values()]
+
+
+def fact_of(id_: int, kind: str, module_id: int | None, competency_id: int | None, score_given: float | None,
+            score_maximum: float | None, rubric_level: int | None, achieved: bool | None, supersedes: int | None,
+            decision: str | None, decided_level: int | None) -> Fact:
+    """One evidence record and its latest decision as the rules see it."""
+    if kind in AUTHORITATIVE:
+        accepted, level = True, rubric_level
+    elif decision is None:
+        accepted, level = None, None
+    else:
+        accepted, level = decision == "accepted", decided_level
+    ratio = (score_given / score_maximum) if score_given is not None and score_maximum else None
+    return Fact(id_, kind, module_id, competency_id, ratio, level, accepted, achieved, supersedes)
 
 
 def newest_evidence_dt(session: Session, learner_id: int, context_id: int) -> dt.datetime | None:

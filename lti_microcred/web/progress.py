@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..competencies.awarding import learner_facts, spec_from_requirements
+from ..competencies.awarding import counted_kinds, fact_of, spec_from_requirements
+from ..competencies.evidence import LEARNER_KINDS
 from ..competencies.models import (
     Assessment,
     AttestationRequest,
@@ -22,7 +23,16 @@ from ..competencies.models import (
     PathwayComponent,
     Requirement,
 )
-from ..competencies.rules import ACHIEVED, EVIDENCE_COUNT, RUBRIC, RUBRIC_LEVELS, SCORE, CompetencyResult, evaluate
+from ..competencies.rules import (
+    ACHIEVED,
+    EVIDENCE_COUNT,
+    RUBRIC,
+    RUBRIC_LEVELS,
+    SCORE,
+    CompetencyResult,
+    Fact,
+    evaluate,
+)
 from ..db import utcnow
 
 KIND_LABELS = {"submission": "Submitted evidence", "prior_learning": "Prior learning claim",
@@ -30,7 +40,7 @@ KIND_LABELS = {"submission": "Submitted evidence", "prior_learning": "Prior lear
                "rubric": "Rubric judgement", "override": "Instructor decision"}
 STATE_LABELS = {"achieved": "Achieved", "in_progress": "In progress", "not_started": "Not started"}
 COUNTED_AS = {"submission": "submitted", "workplace": "workplace"}
-DECIDED_KINDS = frozenset({"submission", "prior_learning", "workplace"})
+DECIDED_KINDS = LEARNER_KINDS  # the kinds an assessor decides on
 
 
 @dataclass
@@ -102,7 +112,7 @@ def requirement_text(requirement: Requirement, module_titles: dict[int, str]) ->
         return f"Rubric level ≥ {RUBRIC_LEVELS.get(requirement.min_level or 1, '?')} from an assessor"
     if requirement.kind == EVIDENCE_COUNT:
         count = requirement.min_count or 1
-        kinds = sorted((requirement.evidence_kinds or "submission,workplace").split(","))
+        kinds = sorted(counted_kinds(requirement))
         words = " or ".join(COUNTED_AS.get(k, k) for k in kinds)
         return f"{count} accepted piece{'s' if count != 1 else ''} of {words} evidence"
     return requirement.kind
@@ -138,12 +148,12 @@ def learner_progress(session: Session, context_id: int, learner_id: int, credent
         history = evidence_history(session, context_id, learner_id)
     ids = [c.id for c in credentials]
     requirements = list(session.scalars(select(Requirement).where(Requirement.micro_credential_id.in_(ids))
-                                        .order_by(Requirement.id))) if ids else []
+                                        .order_by(Requirement.id)))
     titles = dict(session.execute(select(Module.id, Module.title).where(Module.context_id == context_id)).all())
     competencies = {c.id: c for c in session.scalars(select(Competency).where(
         Competency.id.in_({r.competency_id for r in requirements})))} if requirements else {}
     awards = _awards(session, learner_id, ids)
-    facts = learner_facts(session, learner_id, context_id)
+    facts = [_fact(item) for item in history]  # the records just loaded, not a second query
     live = [item for item in history if not item.superseded]
     views = []
     for credential in credentials:
@@ -154,6 +164,13 @@ def learner_progress(session: Session, context_id: int, learner_id: int, credent
         views.append(CredentialView(credential, comps, awards.get(credential.id)))
     _add_components(session, views, learner_id)
     return views
+
+
+def _fact(item: EvidenceItem) -> Fact:
+    e, latest = item.row, item.latest
+    return fact_of(e.id, e.kind, e.module_id, e.competency_id, e.score_given, e.score_maximum, e.rubric_level,
+                   e.achieved, e.supersedes_id, latest.decision if latest else None,
+                   latest.rubric_level if latest else None)
 
 
 def _competency_view(result: CompetencyResult, competency: Competency, requirements: list[Requirement],
@@ -170,8 +187,6 @@ def _competency_view(result: CompetencyResult, competency: Competency, requireme
 
 def _awards(session: Session, learner_id: int, credential_ids: list[int]) -> dict[int, Award]:
     """The learner's award per credential: the active one, else the latest revoked."""
-    if not credential_ids:
-        return {}
     found: dict[int, Award] = {}
     for award in session.scalars(select(Award).where(Award.learner_id == learner_id,
                                                      Award.micro_credential_id.in_(credential_ids))

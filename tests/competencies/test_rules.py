@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lti_microcred.competencies.awarding import fact_of
 from lti_microcred.competencies.rules import (
     ACHIEVED,
     EVIDENCE_COUNT,
@@ -136,3 +137,16 @@ def test_order_of_evidence_never_changes_the_result(facts: list[Fact], rnd) -> N
     shuffled = list(facts)
     rnd.shuffle(shuffled)
     assert evaluate(SPEC, facts) == evaluate(SPEC, shuffled)
+
+
+@pytest.mark.parametrize(("kind", "decision", "decided_level", "accepted", "level"), [
+    ("submission", None, None, None, None),          # waiting for an assessor
+    ("submission", "rejected", None, False, None),
+    ("workplace", "accepted", 3, True, 3),           # the assessor's level, not the record's
+    ("rubric", "rejected", 1, True, 4),              # staff judgements need no decision: any is ignored
+    ("lms_score", None, None, True, 4),
+])
+def test_a_record_and_its_latest_decision_become_one_fact(kind: str, decision: str | None, decided_level: int | None,
+                                                         accepted: bool | None, level: int | None) -> None:
+    fact = fact_of(7, kind, 2, 3, 8.0, 10.0, 4, None, None, decision, decided_level)
+    assert (fact.accepted, fact.rubric_level, fact.score_ratio) == (accepted, level, 0.8)
