@@ -139,7 +139,7 @@ def create_micro_credential(session: Session, actor: Actor, fields: CredentialFi
 
 def update_micro_credential(session: Session, actor: Actor, credential: MicroCredential,
                             fields: CredentialFields) -> MicroCredential:
-    _own(actor, credential)
+    require_own(actor, credential)
     problems = fields.problems()
     if problems:
         raise DefinitionError(problems)
@@ -152,7 +152,7 @@ def update_micro_credential(session: Session, actor: Actor, credential: MicroCre
 
 def set_status(session: Session, actor: Actor, credential: MicroCredential, status: str) -> MicroCredential:
     """Publish (learners see it, awards happen), archive, or back to draft."""
-    _own(actor, credential)
+    require_own(actor, credential)
     if status not in ("draft", "published", "archived"):
         raise DomainError("Unknown status.")
     if status == "published":
@@ -174,9 +174,10 @@ def _reevaluate_if_published(session: Session, actor: Actor, credential: MicroCr
         request_reevaluation(session, actor, credential)
 
 
-def _own(actor: Actor, credential: MicroCredential) -> None:
+def require_own(actor: Actor, credential: MicroCredential, error: type[DomainError] = DomainError) -> None:
+    """Staff act on the micro-credentials of the course (and LMS) they launched from, never another's."""
     if credential.context_id != actor.context_id or credential.platform_id != actor.platform_id:
-        raise DomainError("That micro-credential belongs to another course.")
+        raise error("That micro-credential belongs to another course.")
 
 
 def create_module(session: Session, context_id: int, title: str, score_maximum: float = 100.0,
@@ -194,7 +195,7 @@ def create_module(session: Session, context_id: int, title: str, score_maximum: 
 
 
 def attach_module(session: Session, actor: Actor, credential: MicroCredential, module: Module) -> None:
-    _own(actor, credential)
+    require_own(actor, credential)
     if module.context_id != credential.context_id:
         raise DomainError("That module is not in this course.")
     module.micro_credential_id = credential.id
@@ -214,7 +215,7 @@ def competency_in_scope(session: Session, actor: Actor, competency_id: int) -> C
 def set_requirement(session: Session, actor: Actor, credential: MicroCredential, module: Module, competency_id: int,
                     kind: str, threshold: float | None = None, evidence_kinds: Iterable[str] = ()) -> Requirement:
     """Map a module to a competency with what it takes: a score %, a rubric level, or N accepted pieces."""
-    _own(actor, credential)
+    require_own(actor, credential)
     if module.context_id != credential.context_id:
         raise DomainError("That module is not in this course.")
     competency_in_scope(session, actor, competency_id)
@@ -248,7 +249,7 @@ def set_requirement(session: Session, actor: Actor, credential: MicroCredential,
 
 
 def remove_requirement(session: Session, actor: Actor, credential: MicroCredential, requirement_id: int) -> None:
-    _own(actor, credential)
+    require_own(actor, credential)
     session.execute(delete(Requirement).where(Requirement.id == requirement_id,
                                               Requirement.micro_credential_id == credential.id))
     credential.updated_dt = utcnow()
@@ -259,7 +260,7 @@ def remove_requirement(session: Session, actor: Actor, credential: MicroCredenti
 def set_pathway_components(session: Session, actor: Actor, pathway: MicroCredential,
                            component_ids: Iterable[int]) -> list[MicroCredential]:
     """Components may come from other courses of the same institution, never from another LMS."""
-    _own(actor, pathway)
+    require_own(actor, pathway)
     if pathway.kind != "pathway":
         raise DomainError("Only a pathway micro-credential has components.")
     wanted = set(component_ids) - {pathway.id}

@@ -18,8 +18,9 @@ from ..db import utcnow
 from . import audit
 from .audit import Actor
 from .awarding import affected_specs, lock_learner, reevaluate
+from .definitions import competency_in_scope, require_own
 from .errors import DomainError
-from .models import Assessment, AttestationRequest, Competency, Evidence, Framework, MicroCredential, Module
+from .models import Assessment, AttestationRequest, Evidence, MicroCredential, Module
 from .rules import RUBRIC_LEVELS
 
 LEARNER_KINDS = frozenset({"submission", "prior_learning", "workplace"})
@@ -48,12 +49,10 @@ def _check_scope(session: Session, actor: Actor, module_id: int | None, competen
         if module is None or module.context_id != actor.context_id:
             raise EvidenceError("That module is not part of this course.")
     if competency_id is not None:
-        owner = session.execute(
-            select(Framework.platform_id).join(Competency, Competency.framework_id == Framework.id)
-            .where(Competency.id == competency_id)
-        ).scalar_one_or_none()
-        if owner != actor.platform_id:
-            raise EvidenceError("That competency is not in this institution's frameworks.")
+        try:
+            competency_in_scope(session, actor, competency_id)
+        except DomainError as exc:
+            raise EvidenceError(str(exc)) from exc
 
 
 def record_evidence(session: Session, actor: Actor, learner_id: int, kind: str, *, module_id: int | None = None,
@@ -205,8 +204,7 @@ def override_competency(session: Session, actor: Actor, credential: MicroCredent
     """An instructor's decision that overrides the rules for one competency; the reason is mandatory."""
     if not reason.strip():
         raise EvidenceError("An override needs a reason.")
-    if credential.context_id != actor.context_id or credential.platform_id != actor.platform_id:
-        raise EvidenceError("That micro-credential belongs to another course.")
+    require_own(actor, credential, EvidenceError)
     previous = session.execute(
         select(Evidence).where(Evidence.learner_id == learner_id, Evidence.context_id == actor.context_id,
                                Evidence.kind == "override", Evidence.competency_id == competency_id)

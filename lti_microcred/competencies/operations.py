@@ -27,6 +27,7 @@ from .definitions import (
     create_micro_credential,
     create_module,
     remove_requirement,
+    require_own,
     set_pathway_components,
     set_requirement,
     set_status,
@@ -106,8 +107,7 @@ def claim_prior_learning(session: Session, actor: Actor, competency_id: int, des
 def award_manually(session: Session, actor: Actor, credential: MicroCredential, learner_id: int,
                    reason: str) -> Award:
     """An instructor's award regardless of the rules; the reason is mandatory and audited."""
-    if credential.context_id != actor.context_id:
-        raise DomainError("That micro-credential belongs to another course.")
+    require_own(actor, credential)
     if not reason.strip():
         raise AwardError("A manual award needs a reason.")
     award = grant(session, actor, credential.id, learner_id, "manual", reason.strip()[:5000], ())

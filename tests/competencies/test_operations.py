@@ -234,6 +234,14 @@ def test_course_and_tenant_scope_are_enforced(session: Session, world: dict[str,
         ops.assess_evidence(session, outsider, piece, "accepted")
     with pytest.raises(ops.DomainError, match="another course"):
         ops.set_status(session, outsider, world["credential"], "archived")
+    with pytest.raises(ops.DomainError, match="another course"):
+        ops.award_manually(session, outsider, world["credential"], world["learner"].id, "Because.")
+    with pytest.raises(ops.EvidenceError, match="another course"):
+        ops.override_competency(session, outsider, world["credential"], world["learner"].id, world["c2"], True,
+                                "Because.")
+    complete(session, world)
+    with pytest.raises(ops.AwardError, match="another course"):
+        ops.revoke(session, outsider, session.scalars(select(Award)).one(), "Because.")
 
 
 def test_pathway_across_courses_k_of_n(session: Session, world: dict[str, Any]) -> None:
