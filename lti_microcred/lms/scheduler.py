@@ -50,7 +50,8 @@ class Scheduler:
         with transaction(self.runtime.services.sessions) as session:
             if self._cursor is None:
                 self._cursor = int(session.execute(select(func.max(CourseServices.last_launch_id))).scalar() or 0)
-            self._cursor, _ = note_launches(session, max(0, self._cursor - LOOKBACK))
+            scanned, _ = note_launches(session, max(0, self._cursor - LOOKBACK))
+            self._cursor = max(self._cursor, scanned)  # the look-back never moves the cursor backwards
             queued = _queue_due(session, ROSTER_SYNC, CourseServices.next_roster_dt,
                                 CourseServices.memberships_url, dt.timedelta(minutes=settings.roster_sync_minutes))
             queued += _queue_due(session, GRADE_READBACK, CourseServices.next_readback_dt,
@@ -61,7 +62,8 @@ class Scheduler:
     def _anything_to_do(self) -> bool:
         now = utcnow()
         with self.runtime.services.read_sessions() as session:
-            newest = session.execute(select(func.max(LaunchSession.id))).scalar() or 0
+            newest = session.execute(select(func.max(LaunchSession.id))  # launches note_launches would read
+                                     .where(LaunchSession.context_id.is_not(None))).scalar() or 0
             due = session.execute(select(CourseServices.id).where(
                 or_(and_(CourseServices.next_roster_dt <= now, CourseServices.memberships_url.is_not(None)),
                     and_(CourseServices.next_readback_dt <= now, CourseServices.lineitems_url.is_not(None))))

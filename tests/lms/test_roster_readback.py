@@ -15,7 +15,7 @@ from lti_microcred.lms.delivery.worker import Worker
 from lti_microcred.lms.models import CourseServices, RosterEntry
 from lti_microcred.lms.roster import sync_roster
 from lti_microcred.lms.runtime import LmsRuntime
-from lti_microcred.lti.models import Membership, User
+from lti_microcred.lti.models import LaunchSession, Membership, User
 from lti_microcred.services import Services
 from tests.lms.scenario import make_course
 from tests.support.driver import Browser, LmsHandle
@@ -123,3 +123,20 @@ def test_readback_is_due_again_on_launch_but_not_more_than_once_a_minute(flavour
     with services.read_sessions() as session:
         row = session.scalars(select(CourseServices)).one()
         assert row.readback_dt is not None and row.next_readback_dt > dt.datetime.now(dt.UTC)
+
+
+@pytest.mark.parametrize("flavour", ["moodle"])
+def test_launches_outside_a_course_leave_the_scheduler_idle(flavour: str, moodle: LmsHandle, services: Services,
+                                                            browser: Browser, runtime: LmsRuntime) -> None:
+    """Nothing to note means no write transaction every tick (SQLite has one writer for everyone)."""
+    assert browser.launch(moodle, "instructor-1").status_code == 200
+    runtime.scheduler.tick(force=True)
+    with transaction(services.sessions) as session:  # then many launches without a course (account level)
+        course_launch = session.scalars(select(LaunchSession).order_by(LaunchSession.id.desc())).first()
+        assert course_launch is not None and course_launch.context_id is not None
+        copied = {c.key: getattr(course_launch, c.key) for c in LaunchSession.__table__.columns if c.key != "id"}
+        for i in range(60):
+            session.add(LaunchSession(**{**copied, "token_hash": f"t{i}", "nonce": f"n{i}", "context_id": None,
+                                         "resource_link_id": None}))
+    runtime.scheduler.tick(force=True)
+    assert not runtime.scheduler._anything_to_do()
