@@ -10,6 +10,7 @@ import atexit
 import logging
 import signal
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -78,18 +79,19 @@ def start_in_process_worker(app: Flask, force: bool = False) -> Worker | None:
     return worker
 
 
-def drain(services: Services, timeout: float = 30.0, tick: bool = True) -> int:
-    """Deliver everything due now (and what falls due within `timeout`): tests and one-off runs."""
+def drain(services: Services, timeout: float = 30.0, tick: bool = True, options: WorkerOptions | None = None) -> int:
+    """Deliver everything due now (and what falls due within `timeout`): tests and `microcred worker --drain`."""
     runtime = configure_delivery(services)
     if tick:
         runtime.scheduler.tick(force=True)
-    return runtime.worker().drain(timeout)
+    return runtime.worker(options).drain(timeout)
 
 
 @click.command("worker")
-@click.option("--batch", default=100, show_default=True, help="Rows claimed per round.")
-@click.option("--concurrency", default=8, show_default=True, help="Deliveries in flight at once.")
-@click.option("--lease-seconds", default=120.0, show_default=True,
+@click.option("--batch", default=WorkerOptions.batch, show_default=True, help="Rows claimed per round.")
+@click.option("--concurrency", default=WorkerOptions.concurrency, show_default=True,
+              help="Deliveries in flight at once.")
+@click.option("--lease-seconds", default=WorkerOptions.lease_seconds, show_default=True,
               help="How long a claimed row is ours; a crashed worker's rows are free again after this.")
 @click.option("--drain", "drain_only", is_flag=True, help="Deliver what is due, then exit.")
 @click.option("--no-schedule", is_flag=True, help="Do not queue roster syncs and grade read-backs.")
@@ -99,19 +101,14 @@ def worker_command(batch: int, concurrency: int, lease_seconds: float, drain_onl
 
     services = _services()
     runtime = configure_delivery(services)
-    base = runtime.options()
-    options = WorkerOptions(batch=batch, concurrency=concurrency, lease_seconds=lease_seconds,
-                            poll_seconds=base.poll_seconds, backoff_seconds=base.backoff_seconds,
-                            backoff_max_seconds=base.backoff_max_seconds)
-    worker = runtime.worker(options)
+    options = replace(runtime.options(), batch=batch, concurrency=concurrency, lease_seconds=lease_seconds)
     logging.basicConfig(level=services.settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    tick = None if no_schedule else runtime.scheduler.tick
     if drain_only:
-        if tick:
-            runtime.scheduler.tick(force=True)
-        click.echo(f"delivered {worker.drain(timeout=3600)} row(s)")
+        click.echo(f"delivered {drain(services, timeout=3600, tick=not no_schedule, options=options)} row(s)")
         return
+    worker = runtime.worker(options)
+    tick = None if no_schedule else runtime.scheduler.tick
 
     def _stop(_signum: int, _frame: Any) -> None:
         worker.stop(0)

@@ -66,15 +66,7 @@ class Ags:
         """Every line item matching the filters, across all pages."""
         url = with_query(lineitems_url, {"tag": tag, "resource_id": resource_id,
                                          "resource_link_id": resource_link_id, "limit": limit})
-
-        def fetch(token: str) -> list[dict[str, Any]]:
-            items: list[dict[str, Any]] = []
-            for page in self.client.http.pages(url, token, LINEITEM_CONTAINER):
-                if not isinstance(page, list):
-                    raise ServiceError(f"{url} did not answer a list of line items", TRANSIENT)
-                items.extend(i for i in page if isinstance(i, dict))
-            return items
-        return self._call(s.AGS_LINEITEM_READONLY, fetch)
+        return self._all_pages(url, LINEITEM_CONTAINER, s.AGS_LINEITEM_READONLY, "line items")
 
     def line_item(self, url: str) -> dict[str, Any]:
         return self._call(s.AGS_LINEITEM_READONLY, lambda token: self._json(
@@ -104,15 +96,18 @@ class Ags:
     def results(self, lineitem_url: str, user_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Every result of a line item (or of one learner), across all pages."""
         url = with_query(service_url(lineitem_url, "results"), {"user_id": user_id, "limit": limit})
+        return self._all_pages(url, RESULT_CONTAINER, s.AGS_RESULT_READONLY, "results")
 
+    def _all_pages(self, url: str, accept: str, scope: str, what: str) -> list[dict[str, Any]]:
+        """The objects of every page (Link: rel="next"), fetched under one token."""
         def fetch(token: str) -> list[dict[str, Any]]:
             found: list[dict[str, Any]] = []
-            for page in self.client.http.pages(url, token, RESULT_CONTAINER):
+            for page in self.client.http.pages(url, token, accept):
                 if not isinstance(page, list):
-                    raise ServiceError(f"{url} did not answer a list of results", TRANSIENT)
-                found.extend(r for r in page if isinstance(r, dict))
+                    raise ServiceError(f"{url} did not answer a list of {what}", TRANSIENT)
+                found.extend(item for item in page if isinstance(item, dict))
             return found
-        return self._call(s.AGS_RESULT_READONLY, fetch)
+        return self._call(scope, fetch)
 
     def _json(self, response: Any, url: str) -> dict[str, Any]:
         body = self.client.http.json(response, url)

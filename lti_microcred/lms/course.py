@@ -28,10 +28,6 @@ class CourseEndpoints:
     memberships_url: str | None
     product_family_code: str | None
 
-    @property
-    def is_canvas(self) -> bool:
-        return (self.product_family_code or "").lower() == "canvas"
-
 
 def _claims_endpoints(claims: dict[str, Any]) -> dict[str, Any]:
     ags, nrps, platform = (_dict(claims.get(name)) for name in (c.AGS_ENDPOINT, c.NRPS, c.TOOL_PLATFORM))

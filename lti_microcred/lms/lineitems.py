@@ -76,11 +76,6 @@ class Columns:
     def credential(self, context_id: int, credential_id: int) -> Column:
         return self._resolve((context_id, CREDENTIAL, credential_id), True)
 
-    def known(self, context_id: int, kind: str, subject_id: int) -> Column | None:
-        """The column if it was resolved before; never calls the LMS."""
-        key = (context_id, kind, subject_id)
-        return self._cache.get(key) or self._stored(key)
-
     def forget(self, column: Column) -> None:
         """The LMS no longer has this line item (404): resolve it again next time."""
         key = (column.context_id, column.subject_kind, column.subject_id)

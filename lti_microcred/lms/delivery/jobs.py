@@ -8,27 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PERMANENT, TRANSIENT, ServiceError
+from ..errors import ServiceError
 
 if TYPE_CHECKING:
     from ...services import Services
     from ..runtime import LmsRuntime
 
 DONE, RETRY, DEFER, FAILED, SUPERSEDED = "done", "retry", "defer", "failed", "superseded"
-
-
-class Retry(ServiceError):
-    """Raise from a handler: try again later (after `retry_after` seconds if given)."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message, TRANSIENT, retry_after=retry_after)
-
-
-class Fail(ServiceError):
-    """Raise from a handler: a retry cannot help; the row is marked failed and shown to instructors."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, PERMANENT)
 
 
 @dataclass

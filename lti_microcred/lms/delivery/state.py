@@ -102,8 +102,3 @@ def retry_failed(session: Session, context_id: int, ordering_key: str | None = N
         queued += 1
     session.flush()
     return queued
-
-
-def failed_count(session: Session, context_id: int) -> int:
-    return int(session.execute(select(func.count()).select_from(Delivery).where(
-        Delivery.context_id == context_id, Delivery.state == "failed")).scalar() or 0)

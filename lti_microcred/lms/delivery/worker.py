@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...db import utcnow
-from ..errors import AUTH, PERMANENT, NotReady, ServiceError
+from ..errors import PERMANENT, NotReady, ServiceError
 from .jobs import DEFER, DONE, FAILED, RETRY, Claimed, HandlerRegistry, Job, Outcome
 from .queue import Queue
 
@@ -127,8 +127,7 @@ class Worker:
     def outcome_of(self, message: Claimed, exc: ServiceError) -> Outcome:
         if exc.kind == PERMANENT:
             return Outcome(FAILED, str(exc), http_status=exc.status)
-        error = str(exc) if exc.kind != AUTH else f"{exc} (after refreshing the token)"
-        return Outcome(RETRY, error, self._delay(message, exc.retry_after), exc.status)
+        return Outcome(RETRY, str(exc), self._delay(message, exc.retry_after), exc.status)
 
     def _delay(self, message: Claimed, retry_after: float | None) -> float:
         o = self.options
