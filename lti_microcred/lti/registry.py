@@ -166,23 +166,21 @@ class Registry(ToolConfAbstract[Any]):
         return info
 
     def _load_or_record_deployment(self, platform: PlatformInfo, lti_deployment_id: str) -> DeploymentInfo:
+        """Read first (no writer's lock for a deployment already known); record an unseen one."""
+        query = select(Deployment).where(Deployment.platform_id == platform.id,
+                                         Deployment.lti_deployment_id == lti_deployment_id)
+        with self._sessions() as session:
+            existing = session.execute(query).scalar_one_or_none()
+            if existing is not None:
+                return DeploymentInfo(existing.id, existing.platform_id, existing.lti_deployment_id, existing.status)
         status = "active" if platform.deployment_policy == "accept" else "held"
         with self._write_sessions() as session, session.begin():
-            stmt = dialect_insert(session, Deployment.__table__).values(
+            session.execute(dialect_insert(session, Deployment.__table__).values(
                 platform_id=platform.id, lti_deployment_id=lti_deployment_id, status=status,
                 first_seen_dt=utcnow(), activated_dt=utcnow() if status == "active" else None,
-            ).on_conflict_do_nothing(index_elements=["platform_id", "lti_deployment_id"])
-            existing = session.execute(
-                select(Deployment).where(Deployment.platform_id == platform.id,
-                                         Deployment.lti_deployment_id == lti_deployment_id)
-            ).scalar_one_or_none()
-            if existing is None:
-                session.execute(stmt)
-                existing = session.execute(
-                    select(Deployment).where(Deployment.platform_id == platform.id,
-                                             Deployment.lti_deployment_id == lti_deployment_id)
-                ).scalar_one()
-            return DeploymentInfo(existing.id, existing.platform_id, existing.lti_deployment_id, existing.status)
+            ).on_conflict_do_nothing(index_elements=["platform_id", "lti_deployment_id"]))
+            recorded = session.execute(query).scalar_one()  # ours, or another process's a moment earlier
+            return DeploymentInfo(recorded.id, recorded.platform_id, recorded.lti_deployment_id, recorded.status)
 
     # --- pylti1p3 ToolConfAbstract -----------------------------------------------------------------
     def check_iss_has_one_client(self, iss: str) -> bool:

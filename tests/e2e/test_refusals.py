@@ -14,9 +14,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from lti_microcred.db import transaction
 from lti_microcred.lti import claims as c
+from lti_microcred.lti.admin import PlatformSpec, activate, add_platform
 from lti_microcred.lti.models import Deployment, Platform
 from tests.support.driver import Browser, LmsHandle, LoginStep, reason_of
 
@@ -225,10 +227,9 @@ def test_tampered_state(moodle: LmsHandle, browser: Browser) -> None:
 
 
 def test_missing_state(moodle: LmsHandle, browser: Browser) -> None:
-    login = start(browser, moodle)
+    start(browser, moodle)  # a login under way: only the launch's state is missing
     response = browser.http.post(browser.tool_url + "/lti/launch", data={"id_token": "a.b.c"})
     assert_refused(response, 400, "missing_parameter")
-    assert login.state
 
 
 # --- registrations and deployments ---------------------------------------------------------------------------
@@ -262,8 +263,6 @@ def test_unknown_deployment_is_held_then_activated(moodle: LmsHandle, browser: B
     held = db_session.scalars(select(Deployment).where(Deployment.lti_deployment_id == "new-install-42")).one()
     assert held.status == "held"
 
-    from lti_microcred.db import transaction
-    from lti_microcred.lti.admin import activate
 
     with transaction(services.sessions) as session:
         activate(session, moodle.platform_id, "new-install-42")
@@ -274,8 +273,6 @@ def test_unknown_deployment_is_held_then_activated(moodle: LmsHandle, browser: B
 
 
 def test_unknown_deployment_accepted_when_policy_says_so(moodle: LmsHandle, browser: Browser, services) -> None:
-    from lti_microcred.db import transaction
-
     with transaction(services.sessions) as session:
         session.get(Platform, moodle.platform_id).deployment_policy = "accept"
     services.reset_caches()
@@ -284,9 +281,44 @@ def test_unknown_deployment_accepted_when_policy_says_so(moodle: LmsHandle, brow
     assert post(browser, login, token).status_code == 303
 
 
-def test_pending_platform_cannot_launch(moodle: LmsHandle, browser: Browser, services) -> None:
-    from lti_microcred.db import transaction
+def second_client(services: Any, lms: LmsHandle, client_id: str = "moodle-second-client") -> str:
+    """Another registration under the same issuer (as hosted Canvas has one per institution)."""
+    spec = PlatformSpec(issuer=lms.platform.issuer, client_id=client_id, auth_login_url=lms.platform.url("/auth"),
+                        auth_token_url=lms.platform.url("/token"), key_set_url=lms.platform.url("/jwks"))
+    with transaction(services.sessions) as session:
+        add_platform(session, spec, [lms.platform.setup.deployment_id])
+    services.reset_caches()
+    return client_id
 
+
+def test_replayed_id_token_under_another_client_of_the_same_issuer(moodle: LmsHandle, browser: Browser,
+                                                                   services: Any) -> None:
+    other = second_client(services, moodle)
+    login = start(browser, moodle)
+    action, fields = browser.authorize(login)
+    assert browser.post_launch(action, fields).status_code == 303
+    other_login = browser.start_login(moodle.platform.login_url("learner-1", client_id=other))
+    assert other_login.auth_url, reason_of(other_login.response)
+    assert_refused(post(browser, other_login, fields["id_token"]), 401, "wrong_audience")
+
+
+def test_login_without_client_id_when_the_issuer_has_several(moodle: LmsHandle, browser: Browser,
+                                                              services: Any) -> None:
+    second_client(services, moodle)
+    url = moodle.login_url().replace("client_id=moodle-client", "x=y")
+    assert_refused(browser.start_login(url).response, 400, "client_id_required")
+
+
+def test_disabled_deployment_is_refused(moodle: LmsHandle, browser: Browser, services: Any) -> None:
+    with transaction(services.sessions) as session:
+        session.execute(update(Deployment).where(Deployment.platform_id == moodle.platform_id)
+                        .values(status="disabled"))
+    services.reset_caches()
+    login = start(browser, moodle)
+    assert_refused(post(browser, login, moodle.sign(moodle.valid_claims(login))), 403, "deployment_disabled")
+
+
+def test_pending_platform_cannot_launch(moodle: LmsHandle, browser: Browser, services) -> None:
     with transaction(services.sessions) as session:
         session.get(Platform, moodle.platform_id).status = "pending"
     services.reset_caches()
