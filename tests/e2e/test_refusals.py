@@ -263,7 +263,6 @@ def test_unknown_deployment_is_held_then_activated(moodle: LmsHandle, browser: B
     held = db_session.scalars(select(Deployment).where(Deployment.lti_deployment_id == "new-install-42")).one()
     assert held.status == "held"
 
-
     with transaction(services.sessions) as session:
         activate(session, moodle.platform_id, "new-install-42")
     services.reset_caches()
