@@ -7,32 +7,26 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..competencies import audit
-from ..competencies.audit import Actor
 from ..competencies.models import MicroCredential
 from ..credentials.issuance import IssuanceError, change_status, issue
 from ..credentials.models import IssuedCredential
 from ..lti.models import User
 from ..lti.roles import ADMIN, INSTRUCTOR
 from ..requestctx import db, services
-from .guards import current_session, requires_role, session_blueprint
+from .guards import requires_role, session_blueprint
+from .views_support import RecordNotFound, actor, course_id
 
 bp = session_blueprint("course_credentials", __name__, "/issued")
-
-
-def _actor() -> Actor:
-    s = current_session()
-    return Actor(s.platform_id, s.context_id, s.user_id, s.user_name, s.role)
 
 
 @bp.route("/")
 @requires_role(INSTRUCTOR, ADMIN)
 def index() -> str:
-    s = current_session()
     rows = db().execute(
         select(IssuedCredential, MicroCredential.title, User).join(
             MicroCredential, MicroCredential.id == IssuedCredential.micro_credential_id)
         .join(User, User.id == IssuedCredential.learner_id)
-        .where(MicroCredential.context_id == s.context_id, IssuedCredential.superseded_dt.is_(None))
+        .where(MicroCredential.context_id == course_id(), IssuedCredential.superseded_dt.is_(None))
         .order_by(IssuedCredential.issued_dt.desc()).limit(500)
     ).all()
     return render_template("credentials/course.html", rows=rows, urls=services().credential_urls)
@@ -42,9 +36,9 @@ def _course_credential(public_id: str) -> IssuedCredential:
     row = db().execute(select(IssuedCredential).join(
         MicroCredential, MicroCredential.id == IssuedCredential.micro_credential_id)
         .where(IssuedCredential.public_id == public_id[:40],
-               MicroCredential.context_id == current_session().context_id)).scalar_one_or_none()
+               MicroCredential.context_id == course_id())).scalar_one_or_none()
     if row is None:
-        abort(404, "No credential of this course has this id.")
+        raise RecordNotFound(f"credential {public_id[:40]!r} is not one of this course's")
     return row
 
 
@@ -59,7 +53,7 @@ def set_status(public_id: str) -> Response | tuple[str, int]:
     if action not in ("suspend", "reinstate") or row.status == "revoked":
         abort(400, "Choose suspend or reinstate (a revoked credential stays revoked).")
     change_status(db(), row, "suspension", action == "suspend", reason)
-    audit.record(db(), _actor(), f"credential.{action}", f"credential:{row.public_id}", row.learner_id,
+    audit.record(db(), actor(), f"credential.{action}", f"credential:{row.public_id}", row.learner_id,
                  reason=reason)
     db().commit()
     return redirect(url_for("course_credentials.index"))
@@ -74,6 +68,6 @@ def reissue(public_id: str) -> Response:
         issue(db(), services().issuer.state(), services().credential_urls, row.award_id, reissue=True)
     except IssuanceError as exc:
         abort(400, str(exc))
-    audit.record(db(), _actor(), "credential.reissued", f"credential:{row.public_id}", row.learner_id)
+    audit.record(db(), actor(), "credential.reissued", f"credential:{row.public_id}", row.learner_id)
     db().commit()
     return redirect(url_for("course_credentials.index"))

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import render_template, request
 
-from ..competencies.audit import Actor
 from ..competencies.importers import DEFAULT_MAX_BYTES, FORMAT_LABELS, FrameworkImportError, Problem, import_framework
 from ..competencies.importers.catalogue import competency_tree, framework_of_platform, framework_summaries
 from ..competencies.operations import DomainError, add_competency
 from ..lti.roles import ADMIN, INSTRUCTOR
 from ..requestctx import db
 from .guards import current_session, requires_role, session_blueprint
+from .views_support import RecordNotFound, actor
 
 bp = session_blueprint("frameworks", __name__, "/frameworks")
 FORMAT_CHOICES = (("", "Detect automatically"), ("case", FORMAT_LABELS["case"]),
@@ -52,11 +52,9 @@ def upload() -> tuple[str, int] | str:
 @requires_role(INSTRUCTOR, ADMIN)
 def add() -> tuple[str, int] | str:
     """Competencies typed in by hand, when there is no framework file to import."""
-    s = current_session()
     session = db()
-    actor = Actor(s.platform_id, s.context_id, s.user_id, s.user_name, s.role)
     try:
-        competency = add_competency(session, actor, request.form.get("name", ""), request.form.get("description", ""),
+        competency = add_competency(session, actor(), request.form.get("name", ""), request.form.get("description", ""),
                                     request.form.get("code", ""))
     except DomainError as exc:
         session.rollback()
@@ -71,7 +69,7 @@ def show(framework_id: int) -> str:
     s = current_session()
     framework = framework_of_platform(db(), s.platform_id, framework_id)
     if framework is None:
-        abort(404)
+        raise RecordNotFound(f"framework {framework_id} is not one of platform {s.platform_id}'s")
     tree = competency_tree(db(), framework.id)
     return render_template("frameworks/show.html", s=s, framework=framework, tree=tree,
                            count=_count(tree), labels=FORMAT_LABELS)

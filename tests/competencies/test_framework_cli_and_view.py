@@ -181,7 +181,7 @@ def test_frameworks_of_another_platform_are_invisible(moodle: LmsHandle, canvas:
     assert page.status_code == 200 and 'id="no-frameworks"' in page.text
     assert "Digital Skills for Learners" not in page.text
     peek = browser.http.get(page.url + str(their_id))
-    assert (peek.status_code, reason_of(peek)) == (404, "http_404")
+    assert (peek.status_code, reason_of(peek)) == (404, "not_found")
     own = open_page(browser, canvas, tool_base)
     assert "Digital Skills for Learners" in own.text
 

@@ -11,7 +11,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from lti_microcred.cli_worker import drain
 from lti_microcred.competencies.models import Award, Evidence
+from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle, reason_of
 from tests.web.support import Visit, add_framework, build_credential, visit
@@ -101,6 +103,19 @@ def test_an_instructor_of_another_course_reaches_nothing(world: dict, moodle: Lm
         refused(elsewhere.post(path, data), 404, "not_found")
     export = elsewhere.get("/matrix/export.csv").text
     assert "Lea Learner" not in export
+    awarded = world["instructor"].post(f"/learners/{lea_id}/award", {"credential": key, "reason": "Portfolio"})
+    award_key = re.search(r'data-award="([0-9a-f]+)" data-status="active"', awarded.text).group(1)  # type: ignore
+    drain(services)  # the award's credential is issued
+    with services.read_sessions() as session:
+        public_id = session.scalars(select(IssuedCredential.public_id)).one()
+    for path, data in ((f"/learners/{lea_id}/override", {"credential": key, "competency": "1", "reason": "x"}),
+                       (f"/learners/{lea_id}/awards/{award_key}/revoke", {"reason": "x"}),
+                       (f"/issued/{public_id}/status", {"action": "suspend", "reason": "x"}),
+                       (f"/issued/{public_id}/reissue", {})):
+        refused(elsewhere.post(path, data), 404, "not_found")
+    with services.read_sessions() as session:
+        assert session.scalars(select(IssuedCredential.status)).all() == ["active"]
+        assert session.scalars(select(Award.status)).all() == ["active"]
 
 
 def test_a_user_of_another_lms_reaches_nothing(world: dict, canvas: LmsHandle, browser: Browser,
