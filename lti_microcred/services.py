@@ -84,7 +84,6 @@ class Services:
 
     @cached_property
     def issuer(self) -> Issuer:
-        configure_extension_context(self.settings.base_url)
         return Issuer(self.read_sessions, self.box, self.settings.base_url,
                       refresh_seconds=min(10.0, self.settings.registry_cache_seconds))
 

@@ -116,6 +116,7 @@ def confirm() -> Response:
 
 @bp.route("/jwks")
 def jwks() -> Response:
+    """The tool's public keys; also served at /.well-known/jwks.json (registered in web/public.py)."""
     response = jsonify(services().tool_keys.jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

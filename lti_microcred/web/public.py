@@ -6,9 +6,11 @@ from flask import Blueprint, Response, jsonify, render_template
 from sqlalchemy import text
 
 from ..lti.canvas_config import canvas_config
+from ..lti.views import jwks
 from ..requestctx import db, services
 
 bp = Blueprint("public", __name__)
+bp.add_url_rule("/.well-known/jwks.json", "well_known_jwks", jwks)  # the same keys as /lti/jwks
 
 
 @bp.route("/")
@@ -33,9 +35,3 @@ def health() -> tuple[Response, int]:
     except Exception as exc:
         return jsonify(status="error", database=exc.__class__.__name__), 503
 
-
-@bp.route("/.well-known/jwks.json")
-def well_known_jwks() -> Response:
-    response = jsonify(services().tool_keys.jwks())
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response

@@ -177,3 +177,11 @@ def test_changed_name_is_written_on_the_next_launch(moodle: LmsHandle, browser: 
     monkeypatch.setattr(moodle.platform.users["learner-1"], "name", "Lea Renamed")
     browser.launch(moodle, "learner-1")
     assert db_session.scalars(select(User.name)).one() == "Lea Renamed"
+
+
+def test_the_tool_keys_are_published_at_both_addresses(browser: Browser) -> None:
+    lti, well_known = (browser.http.get(browser.tool_url + path) for path in ("/lti/jwks", "/.well-known/jwks.json"))
+    assert lti.status_code == well_known.status_code == 200
+    keys = lti.json()["keys"]
+    assert keys and all(k["kid"] and k["kty"] == "RSA" and "d" not in k for k in keys)  # public parts only
+    assert well_known.json() == lti.json() and "max-age" in well_known.headers["Cache-Control"]
