@@ -10,12 +10,10 @@ import zlib
 from functools import cache
 from xml.sax.saxutils import escape
 
+from .baking_png import PNG_SIGNATURE, png_chunk
+
 SIZE = 256
 _BLUE, _ORANGE, _WHITE = (11, 92, 173, 255), (227, 98, 9, 255), (255, 255, 255, 255)
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
 def _pixel(x: int, y: int) -> tuple[int, int, int, int]:
@@ -33,8 +31,8 @@ def _pixel(x: int, y: int) -> tuple[int, int, int, int]:
 def medal_png() -> bytes:
     rows = b"".join(b"\x00" + b"".join(bytes(_pixel(x, y)) for x in range(SIZE)) for y in range(SIZE))
     header = struct.pack(">IIBBBBB", SIZE, SIZE, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, 9)) + \
-        _chunk(b"IEND", b"")
+    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows, 9)) + \
+        png_chunk(b"IEND", b"")
 
 
 def badge_svg(title: str, issuer: str) -> bytes:

@@ -28,8 +28,8 @@ def bake_png(png: bytes, credential: str) -> bytes:
     out = [PNG_SIGNATURE]
     for kind, data in chunks:
         if kind == b"IEND":
-            out.append(_chunk(b"iTXt", itxt))
-        out.append(_chunk(kind, data))
+            out.append(png_chunk(b"iTXt", itxt))
+        out.append(png_chunk(kind, data))
     return b"".join(out)
 
 
@@ -65,7 +65,8 @@ def _chunks(png: bytes) -> Iterator[tuple[bytes, bytes]]:
         raise BakingError("The PNG has no IEND chunk.")
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 

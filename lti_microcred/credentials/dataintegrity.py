@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .canonical import DEFAULT_LIMITS, Limits, canonicalize_with_report
 from .dates import format_datetime, parse_datetime
+from .documents import as_list, without_proof
 from .errors import ProofError, UndefinedTermError
 from .multikey import from_multibase_base58btc, multibase_base58btc
 
@@ -62,7 +63,7 @@ class HashData:
 def proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The document's proofs as a list (a proof set may be one object or an array)."""
     proof = document.get("proof")
-    items = proof if isinstance(proof, list) else [] if proof is None else [proof]
+    items = as_list(proof)
     if not all(isinstance(item, dict) for item in items):
         raise ProofError("Every proof must be a JSON object.")
     return items
@@ -100,7 +101,7 @@ def create_proof(
         "cryptosuite": CRYPTOSUITE,
         "proofPurpose": purpose,
     }
-    hashed = hash_data(_without_proofs(document), options, limits=limits)
+    hashed = hash_data(without_proof(document), options, limits=limits)
     if hashed.problems:
         raise UndefinedTermError(hashed.problems)
     return {**options, "proofValue": multibase_base58btc(signer.private_key.sign(hashed.data))}
@@ -165,18 +166,10 @@ def _unsecured_for(document: dict[str, Any], proof: dict[str, Any]) -> dict[str,
     """The document as this proof signed it (a proof set member signs the document without any proof)."""
     if "previousProof" in proof:
         raise ProofError("Proof chains (previousProof) are not supported; only independent proof sets are.")
-    unsecured = _without_proofs(document)
+    unsecured = without_proof(document)
     if "@context" in proof:
-        expected = _as_list(proof["@context"])
-        if _as_list(document.get("@context"))[: len(expected)] != expected:
+        expected = as_list(proof["@context"])
+        if as_list(document.get("@context"))[: len(expected)] != expected:
             raise ProofError("The proof's @context is not a prefix of the document's @context.")
         unsecured["@context"] = proof["@context"]
     return unsecured
-
-
-def _without_proofs(document: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in document.items() if k != "proof"}
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]

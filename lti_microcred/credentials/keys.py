@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from .documents import as_list
 from .errors import KeyResolutionError
 from .multikey import ed25519_public_key_from_multibase
 
@@ -70,7 +71,7 @@ def resolve_in_document(document: dict[str, Any], method_id: str, purpose: str =
     """The key `method_id` from a controller document, only if the document authorises it for `purpose`."""
     methods = {m["id"]: m for m in _objects(document.get("verificationMethod")) if isinstance(m.get("id"), str)}
     authorised = False
-    for entry in _as_list(document.get(purpose)):
+    for entry in as_list(document.get(purpose)):
         if entry == method_id:
             authorised = True
         elif isinstance(entry, dict) and entry.get("id") == method_id:
@@ -98,9 +99,5 @@ def document_resolver(documents: Iterable[dict[str, Any]]) -> KeyResolver:
     return resolve
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
 def _objects(value: Any) -> list[dict[str, Any]]:
-    return [item for item in _as_list(value) if isinstance(item, dict)]
+    return [item for item in as_list(value) if isinstance(item, dict)]

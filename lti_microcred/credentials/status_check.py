@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .documents import as_list
 from .errors import CredentialError
 from .status_list import read_status
 from .vcjwt import issuer_id
@@ -22,8 +23,7 @@ def status_check(
     verify_list: Callable[[dict[str, Any] | str], Verdict],
 ) -> Check:
     """Look up every BitstringStatusListEntry; the list itself must verify and come from the same issuer."""
-    entries = document.get("credentialStatus")
-    entries = entries if isinstance(entries, list) else [] if entries is None else [entries]
+    entries = as_list(document.get("credentialStatus"))
     if not entries:
         return Check(CheckName.STATUS, Outcome.SKIPPED, "The credential has no status entry (it cannot be revoked).")
     if fetch is None:

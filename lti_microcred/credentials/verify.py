@@ -19,6 +19,7 @@ from .canonical import DEFAULT_LIMITS, Limits, canonicalize_with_report, check_s
 from .contexts import VC_V2
 from .dataintegrity import proofs_of, verify_proof
 from .dates import parse_datetime
+from .documents import without_proof
 from .errors import CredentialError, KeyResolutionError, ProofError, VcJwtError
 from .keys import KeyResolver, ResolvedKey
 from .status_check import status_check
@@ -156,7 +157,7 @@ def _resolve(method_id: str, run: _Run) -> ResolvedKey:
 def _json_ld_of_proved(document: dict[str, Any], problems: tuple[str, ...] | None, run: _Run) -> None:
     if problems is None:
         try:
-            problems = canonicalize_with_report(_without_proof(document), limits=run.limits).problems
+            problems = canonicalize_with_report(without_proof(document), limits=run.limits).problems
         except CredentialError as exc:
             run.add(CheckName.JSON_LD, Outcome.FAILED, str(exc))
             return
@@ -250,7 +251,3 @@ def _verify_list(list_credential: dict[str, Any] | str, run: _Run) -> Verdict:
     return verify_credential(
         list_credential, resolve_key=run.resolve_key, now=run.now, limits=run.limits, _depth=run.depth + 1
     )
-
-
-def _without_proof(document: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in document.items() if k != "proof"}

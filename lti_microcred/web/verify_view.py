@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..credentials.baking_png import extract_png
+from ..credentials.baking_png import PNG_SIGNATURE, extract_png
 from ..credentials.baking_svg import extract_svg
 from ..credentials.errors import CredentialError
 from ..credentials.models import IssuedCredential
@@ -16,8 +16,6 @@ from ..credentials.verdict import Verdict
 from ..credentials.verification import MAX_UPLOAD_BYTES, verify
 from ..requestctx import db, services
 from .credential_summary import summarize
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _verdict(credential: dict[str, Any] | str) -> Verdict:
@@ -35,7 +33,7 @@ def render_verdict(credential: dict[str, Any] | str, holder: str | None = None,
 
 def _credential_of(raw: bytes) -> str:
     """The credential inside an upload: JSON, a VC-JWT, or a baked PNG/SVG badge."""
-    if raw.startswith(PNG_MAGIC):
+    if raw.startswith(PNG_SIGNATURE):
         return extract_png(raw)
     stripped = raw.lstrip()
     if stripped.startswith(b"<"):
