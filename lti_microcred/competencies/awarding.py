@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text, update
+from sqlalchemy import Select, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import outbox
@@ -31,6 +31,7 @@ from .rules import (
     Fact,
     PathwaySpec,
     RequirementSpec,
+    counting_evidence,
     evaluate,
     evaluate_pathway,
 )
@@ -109,10 +110,17 @@ def fact_of(id_: int, kind: str, module_id: int | None, competency_id: int | Non
     return Fact(id_, kind, module_id, competency_id, ratio, level, accepted, achieved, supersedes)
 
 
-def newest_evidence_dt(session: Session, learner_id: int, context_id: int) -> dt.datetime | None:
-    """When the learner's newest evidence in the course was recorded (asked only after a revocation)."""
-    return session.execute(select(func.max(Evidence.created_dt)).where(
-        Evidence.learner_id == learner_id, Evidence.context_id == context_id)).scalar()
+def evidence_decided_since(session: Session, spec: CredentialSpec, facts: Sequence[Fact], since: dt.datetime) -> bool:
+    """Whether evidence the credential counts was recorded (staff and LMS records) or accepted (learners'
+    evidence) after `since`. Asked only after a revocation: the frequent evaluations never load decision dates."""
+    ids = sorted(counting_evidence(spec, facts))
+    if not ids:
+        return False
+    recorded = select(Evidence.id).where(Evidence.id.in_(ids), Evidence.kind.in_(AUTHORITATIVE),
+                                         Evidence.created_dt > since)
+    accepted = select(Assessment.id).where(Assessment.evidence_id.in_(ids), Assessment.decision == "accepted",
+                                           Assessment.created_dt > since)
+    return bool(session.execute(select(or_(recorded.exists(), accepted.exists()))).scalar())
 
 
 def affected_specs(session: Session, context_id: int, module_id: int | None,
@@ -157,12 +165,12 @@ def reevaluate(session: Session, actor: Actor, learner_id: int, context_id: int,
     facts = learner_facts(session, learner_id, context_id)
     evaluations = []
     for credential_id in ids:
-        spec = specs.get(credential_id) if specs else None
-        result = evaluate(spec or credential_spec(session, credential_id), facts)
+        spec = (specs.get(credential_id) if specs else None) or credential_spec(session, credential_id)
+        result = evaluate(spec, facts)
         store_progress(session, learner_id, result)
         award = None
-        if result.earned and _may_award_automatically(
-                session, credential_id, learner_id, lambda: newest_evidence_dt(session, learner_id, context_id)):
+        if result.earned and may_award_automatically(
+                session, credential_id, learner_id, partial(evidence_decided_since, session, spec, facts)):
             award = grant(session, actor, credential_id, learner_id, "rules",
                           "All competencies met by the evidence.", result.evidence_ids)
         evaluations.append(Evaluation(result, award))
@@ -201,10 +209,12 @@ def store_progress(session: Session, learner_id: int, result: CredentialResult) 
     return len(changed)
 
 
-def _may_award_automatically(session: Session, credential_id: int, learner_id: int,
-                             newest_evidence: Callable[[], dt.datetime | None]) -> bool:
-    """No active award, and no revocation since the newest evidence (a revoked award is not re-granted
-    by the same evidence; new evidence or a manual award may grant it again)."""
+def may_award_automatically(session: Session, credential_id: int, learner_id: int,
+                            decided_since_revocation: Callable[[dt.datetime], bool]) -> bool:
+    """The rule for every automatic award: none is active, and after a revocation only something decided
+    since the last one brings it back (evidence the credential counts, accepted or recorded after it; for a
+    pathway, a component awarded after it). The evidence a revoked award rested on never grants it again;
+    a manual award always may."""
     rows = session.execute(
         select(Award.status, Award.revoked_dt).where(Award.micro_credential_id == credential_id,
                                                      Award.learner_id == learner_id)
@@ -212,10 +222,7 @@ def _may_award_automatically(session: Session, credential_id: int, learner_id: i
     if any(r.status == "active" for r in rows):
         return False
     last_revocation = max((r.revoked_dt for r in rows if r.revoked_dt), default=None)
-    if last_revocation is None:
-        return True
-    newest = newest_evidence()  # asked only now: loading every record's date costs more than this query
-    return newest is not None and newest > last_revocation
+    return last_revocation is None or decided_since_revocation(last_revocation)
 
 
 def reevaluate_pathways(session: Session, actor: Actor, learner_id: int, component_id: int) -> None:
@@ -230,8 +237,8 @@ def reevaluate_pathways(session: Session, actor: Actor, learner_id: int, compone
 
 def grant_pathway_if_earned(session: Session, actor: Actor, learner_id: int, spec: PathwaySpec) -> Award | None:
     """Award the pathway when its components are held (recording which), then the pathways it completes."""
-    if not evaluate_pathway(spec, active_awards(session, learner_id)) or not _may_award_automatically(
-            session, spec.id, learner_id, partial(newest_component_award_dt, session, learner_id, spec)):
+    if not evaluate_pathway(spec, active_awards(session, learner_id)) or not may_award_automatically(
+            session, spec.id, learner_id, partial(component_awarded_since, session, learner_id, spec)):
         return None
     award = grant(session, actor, spec.id, learner_id, "rules",
                   "The pathway's component micro-credentials are earned.", (), [cid for cid, _ in spec.components])
@@ -252,12 +259,11 @@ def pathway_spec(session: Session, pathway_id: int) -> PathwaySpec:
                        tuple((c.id, c.ects_credits or 0.0) for c in components))
 
 
-def newest_component_award_dt(session: Session, learner_id: int, spec: PathwaySpec) -> dt.datetime | None:
-    """A pathway's "newest evidence": its newest active component award (a revoked pathway award is granted
-    again only after a component is awarded since the revocation)."""
-    return session.execute(select(func.max(Award.awarded_dt)).where(
-        Award.learner_id == learner_id, Award.status == "active",
-        Award.micro_credential_id.in_([cid for cid, _ in spec.components]))).scalar()
+def component_awarded_since(session: Session, learner_id: int, spec: PathwaySpec, since: dt.datetime) -> bool:
+    """A pathway's "evidence decided since": one of its components awarded (and still active) after `since`."""
+    return bool(session.execute(select(select(Award.id).where(
+        Award.learner_id == learner_id, Award.status == "active", Award.awarded_dt > since,
+        Award.micro_credential_id.in_([cid for cid, _ in spec.components])).exists())).scalar())
 
 
 def active_awards(session: Session, learner_id: int) -> set[int]:

@@ -126,33 +126,62 @@ def _competency(spec: CredentialSpec, competency_id: int, live: Sequence[Fact]) 
     return CompetencyResult(competency_id, IN_PROGRESS if touched else NOT_STARTED, "", requirements)
 
 
-def _requirement(req: RequirementSpec, live: Sequence[Fact]) -> RequirementResult:
+def _candidates(req: RequirementSpec, live: Sequence[Fact]) -> list[Fact]:
+    """The facts a requirement looks at: the module's scores, judged levels, or accepted pieces of its kinds."""
     if req.kind == SCORE:
-        scores = [f for f in live if f.kind == "lms_score" and f.module_id == req.module_id
-                  and f.score_ratio is not None]
-        best = max(scores, key=lambda f: (f.score_ratio or 0.0, -f.id), default=None)
+        return [f for f in live if f.kind == "lms_score" and f.module_id == req.module_id and f.score_ratio is not None]
+    if req.kind == RUBRIC:
+        return [f for f in live if f.competency_id == req.competency_id and f.rubric_level is not None
+                and f.accepted is True]
+    return [f for f in live if f.competency_id == req.competency_id and f.kind in req.evidence_kinds
+            and f.accepted is True]
+
+
+def _meets(req: RequirementSpec, fact: Fact) -> bool:
+    """Whether one candidate fact reaches the requirement's threshold on its own (a count needs several)."""
+    if req.kind == SCORE:
+        return 100.0 * (fact.score_ratio or 0.0) + 1e-9 >= (req.min_percent or 0.0)
+    if req.kind == RUBRIC:
+        return (fact.rubric_level or 0) >= (req.min_level or 1)
+    return True
+
+
+def _requirement(req: RequirementSpec, live: Sequence[Fact]) -> RequirementResult:
+    candidates = _candidates(req, live)
+    if req.kind == SCORE:
+        best = max(candidates, key=lambda f: (f.score_ratio or 0.0, -f.id), default=None)
         needed = req.min_percent if req.min_percent is not None else 0.0
         if best is None:
             return RequirementResult(req.id, False, (), f"no score yet (needs {needed:g}%)")
         percent = 100.0 * (best.score_ratio or 0.0)
-        return RequirementResult(req.id, percent + 1e-9 >= needed, (best.id,), f"{percent:.0f}% (needs {needed:g}%)")
+        return RequirementResult(req.id, _meets(req, best), (best.id,), f"{percent:.0f}% (needs {needed:g}%)")
     if req.kind == RUBRIC:
-        judged = [f for f in live if f.competency_id == req.competency_id and f.rubric_level is not None
-                  and f.accepted is True]
-        best = max(judged, key=lambda f: (f.rubric_level or 0, -f.id), default=None)
-        needed_level = req.min_level or 1
-        label = RUBRIC_LEVELS.get(needed_level, str(needed_level))
+        best = max(candidates, key=lambda f: (f.rubric_level or 0, -f.id), default=None)
+        label = RUBRIC_LEVELS.get(req.min_level or 1, str(req.min_level))
         if best is None:
             return RequirementResult(req.id, False, (), f"not judged yet (needs {label})")
         got = RUBRIC_LEVELS.get(best.rubric_level or 0, str(best.rubric_level))
-        return RequirementResult(req.id, (best.rubric_level or 0) >= needed_level, (best.id,),
-                                 f"{got} (needs {label})")
-    accepted = [f.id for f in live if f.competency_id == req.competency_id and f.kind in req.evidence_kinds
-                and f.accepted is True]
+        return RequirementResult(req.id, _meets(req, best), (best.id,), f"{got} (needs {label})")
+    accepted = [f.id for f in candidates]
     needed_count = req.min_count or 1
     used = tuple(accepted[:needed_count])
     return RequirementResult(req.id, len(accepted) >= needed_count, used,
                              f"{min(len(accepted), needed_count)} of {needed_count} accepted")
+
+
+def counting_evidence(spec: CredentialSpec, facts: Iterable[Fact]) -> set[int]:
+    """The live facts that count for the credential: each meets one of its requirements or decides one of its
+    competencies (an accepted prior-learning claim, an override that grants it). Only these, decided after a
+    revocation, may bring a revoked award back: pending, rejected or unrelated evidence never does."""
+    live = effective(facts)
+    counted = {f.id for req in spec.requirements for f in _candidates(req, live) if _meets(req, f)}
+    for competency_id in spec.competency_ids:
+        counted.update(f.id for f in live if f.kind == "prior_learning" and f.competency_id == competency_id
+                       and f.accepted is True)
+        overrides = [f for f in live if f.kind == "override" and f.competency_id == competency_id]
+        if overrides and overrides[-1].achieved:
+            counted.add(overrides[-1].id)
+    return counted
 
 
 @dataclass(frozen=True)

@@ -110,18 +110,83 @@ def test_revoke_needs_a_reason_and_is_recorded(session: Session, world: dict[str
         ops.revoke(session, world["staff"], award, "again")
 
 
-def test_no_automatic_re_award_without_new_evidence(session: Session, world: dict[str, Any]) -> None:
+def pending_submission(session: Session, w: dict[str, Any]) -> None:
+    ops.submit_evidence(session, w["me"], w["c2"], text="New work after the revocation")
+
+
+def accepted_submission(session: Session, w: dict[str, Any]) -> None:
+    ops.assess_evidence(session, w["staff"], ops.submit_evidence(session, w["me"], w["c2"], text="New work"),
+                        "accepted")
+
+
+def rejected_submission(session: Session, w: dict[str, Any]) -> None:
+    ops.assess_evidence(session, w["staff"], ops.submit_evidence(session, w["me"], w["c2"], text="New work"),
+                        "rejected", "Not the learner's own work.")
+
+
+def accepted_on_an_unrelated_competency(session: Session, w: dict[str, Any]) -> None:
+    c3 = w["inst"].competencies[2].id  # required by nothing in the course
+    ops.assess_evidence(session, w["staff"], ops.submit_evidence(session, w["me"], c3, text="Other work"), "accepted")
+
+
+def accepted_for_another_credentials_competency(session: Session, w: dict[str, Any]) -> None:
+    c3 = w["inst"].competencies[2].id
+    other = ops.create_micro_credential(session, w["staff"], fields(title="Another credential"))
+    module = ops.create_module(session, w["course"].id, "Other module", 10)
+    ops.set_requirement(session, w["staff"], other, module, c3, "evidence_count", 2)
+    ops.set_status(session, w["staff"], other, "published")
+    ops.assess_evidence(session, w["staff"], ops.submit_evidence(session, w["me"], c3, text="Other work"), "accepted")
+
+
+def same_score_read_again(session: Session, w: dict[str, Any]) -> None:
+    assert ops.record_lms_score(session, w["staff"], w["learner"].id, w["module"].id, 80, 100) is None
+
+
+def new_passing_score(session: Session, w: dict[str, Any]) -> None:
+    ops.record_lms_score(session, w["staff"], w["learner"].id, w["module"].id, 95, 100)
+
+
+def accepted_prior_learning(session: Session, w: dict[str, Any]) -> None:
+    claim = ops.claim_prior_learning(session, w["me"], w["c2"], "Two years cleaning survey data for a market "
+                                                                "research company.")
+    ops.assess_evidence(session, w["staff"], claim, "accepted")
+
+
+def override_achieved(session: Session, w: dict[str, Any]) -> None:
+    ops.override_competency(session, w["staff"], w["credential"], w["learner"].id, w["c2"], True,
+                            "Re-assessed orally.")
+
+
+def manual_award(session: Session, w: dict[str, Any]) -> None:
+    ops.award_manually(session, w["staff"], w["credential"], w["learner"].id, "Re-assessed, confirmed.")
+
+
+def nothing(session: Session, w: dict[str, Any]) -> None:
+    """Only the re-evaluation of everyone that a change to the credential runs."""
+
+
+@pytest.mark.parametrize("after_revocation, statuses", [
+    (nothing, ["revoked"]),
+    (pending_submission, ["revoked"]),
+    (rejected_submission, ["revoked"]),
+    (accepted_on_an_unrelated_competency, ["revoked"]),
+    (accepted_for_another_credentials_competency, ["revoked"]),
+    (same_score_read_again, ["revoked"]),
+    (accepted_submission, ["revoked", "active"]),
+    (new_passing_score, ["revoked", "active"]),
+    (accepted_prior_learning, ["revoked", "active"]),
+    (override_achieved, ["revoked", "active"]),
+    (manual_award, ["revoked", "active"]),
+])
+def test_a_revoked_award_comes_back_only_with_evidence_decided_since(
+        session: Session, world: dict[str, Any], after_revocation: Any, statuses: list[str]) -> None:
+    """The evidence the award rested on still meets every requirement: only what happens next decides."""
     complete(session, world)
-    award = session.scalars(select(Award)).one()
-    ops.revoke(session, world["staff"], award, "Granted by mistake.")
-    ops.reevaluate_everyone(session, world["staff"], world["credential"])
-    assert count(session, Award, Award.status == "active") == 0
-    later = ops.submit_evidence(session, world["me"], world["c2"], text="New work after the revocation")
-    later.created_dt = award.revoked_dt + dt.timedelta(seconds=1)  # type: ignore[operator]
-    session.flush()
-    ops.assess_evidence(session, world["staff"], later, "accepted")
-    assert count(session, Award, Award.status == "active") == 1
-    assert count(session, Award) == 2  # the revoked award stays on record
+    ops.revoke(session, world["staff"], session.scalars(select(Award)).one(), "Granted by mistake.")
+    after_revocation(session, world)
+    ops.reevaluate_everyone(session, world["staff"], world["credential"])  # as after any change to it
+    assert list(session.scalars(select(Award.status).where(Award.micro_credential_id == world["credential"].id)
+                                .order_by(Award.id))) == statuses
 
 
 class SameSession:

@@ -19,6 +19,7 @@ from lti_microcred.competencies.rules import (
     Fact,
     PathwaySpec,
     RequirementSpec,
+    counting_evidence,
     effective,
     evaluate,
     evaluate_pathway,
@@ -59,6 +60,31 @@ def piece(id_: int, accepted: bool | None = True, kind: str = "submission", comp
 def test_requirement_kinds(facts: list[Fact], c1_state: str, c2_state: str, earned: bool) -> None:
     result = evaluate(SPEC, facts)
     assert (result.competency(C1).state, result.competency(C2).state, result.earned) == (c1_state, c2_state, earned)
+
+
+@pytest.mark.parametrize("facts, counted", [
+    ([score(1, 0.80)], {1}),
+    ([score(1, 0.50)], set()),  # below the 70% asked
+    ([score(1, 0.90), score(2, 0.80, supersedes=1)], {2}),  # a corrected score: only the correction
+    ([Fact(1, "lms_score", module_id=M2, score_ratio=1.0)], set()),  # no score requirement on that module
+    ([rubric(1, 3)], {1}),
+    ([rubric(1, 2)], set()),  # Developing < Proficient
+    ([piece(1)], {1}),
+    ([piece(1, kind="workplace")], {1}),
+    ([piece(1, accepted=None)], set()),  # waiting for an assessor
+    ([piece(1, accepted=False)], set()),  # rejected
+    ([piece(1, competency=999)], set()),  # a competency the credential does not ask for
+    ([piece(1, kind="prior_learning")], {1}),
+    ([piece(1, accepted=None, kind="prior_learning")], set()),
+    ([Fact(1, "override", competency_id=C2, achieved=True)], {1}),
+    ([Fact(1, "override", competency_id=C2, achieved=False)], set()),
+    ([Fact(1, "override", competency_id=C2, achieved=True),
+      Fact(2, "override", competency_id=C2, achieved=False, supersedes=1)], set()),
+    ([Fact(1, "override", competency_id=999, achieved=True)], set()),
+])
+def test_evidence_that_counts_for_the_credential(facts: list[Fact], counted: set[int]) -> None:
+    """What may bring back a revoked award, when it was decided after the revocation."""
+    assert counting_evidence(SPEC, facts) == counted
 
 
 def test_accepted_submission_with_a_rubric_level_counts_for_both() -> None:
