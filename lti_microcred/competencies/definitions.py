@@ -196,10 +196,23 @@ def create_module(session: Session, context_id: int, title: str, score_maximum: 
 
 def attach_module(session: Session, actor: Actor, credential: MicroCredential, module: Module) -> None:
     require_own(actor, credential)
+    claim_module(session, credential, module)
+    session.flush()
+
+
+def claim_module(session: Session, credential: MicroCredential, module: Module) -> None:
+    """A module belongs to one micro-credential: requirements of two on one module would overwrite each other.
+    A module of this course that no other micro-credential uses becomes this one's."""
     if module.context_id != credential.context_id:
         raise DomainError("That module is not in this course.")
+    owner_id = module.micro_credential_id if module.micro_credential_id != credential.id else None
+    owner_id = owner_id or session.scalar(select(Requirement.micro_credential_id).where(
+        Requirement.module_id == module.id, Requirement.micro_credential_id != credential.id).limit(1))
+    owner = session.get(MicroCredential, owner_id) if owner_id else None
+    if owner is not None:
+        raise DomainError(f"The module “{module.title}” belongs to the micro-credential “{owner.title}”. Add a "
+                          "module to this micro-credential for its requirements instead.")
     module.micro_credential_id = credential.id
-    session.flush()
 
 
 def competency_in_scope(session: Session, actor: Actor, competency_id: int) -> Competency:
@@ -216,8 +229,6 @@ def set_requirement(session: Session, actor: Actor, credential: MicroCredential,
                     kind: str, threshold: float | None = None, evidence_kinds: Iterable[str] = ()) -> Requirement:
     """Map a module to a competency with what it takes: a score %, a rubric level, or N accepted pieces."""
     require_own(actor, credential)
-    if module.context_id != credential.context_id:
-        raise DomainError("That module is not in this course.")
     competency_in_scope(session, actor, competency_id)
     requirement = Requirement(micro_credential_id=credential.id, module_id=module.id, competency_id=competency_id,
                               kind=kind)
@@ -236,10 +247,11 @@ def set_requirement(session: Session, actor: Actor, credential: MicroCredential,
         requirement.min_count, requirement.evidence_kinds = int(threshold), ",".join(sorted(kinds))
     else:
         raise DomainError(f"Requirement kinds are {', '.join(REQUIREMENT_KINDS)}.")
-    session.execute(delete(Requirement).where(Requirement.module_id == module.id,
+    claim_module(session, credential, module)
+    session.execute(delete(Requirement).where(Requirement.micro_credential_id == credential.id,
+                                              Requirement.module_id == module.id,
                                               Requirement.competency_id == competency_id, Requirement.kind == kind))
     session.add(requirement)
-    module.micro_credential_id = credential.id
     credential.updated_dt = utcnow()  # what the credential states changed: caches of its description expire
     session.flush()
     audit.record(session, actor, "requirement.set", f"credential:{credential.key}", module=module.key,

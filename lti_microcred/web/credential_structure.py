@@ -51,7 +51,7 @@ def structure(session: Session, s: ToolSession, credential: MicroCredential, sea
     titles = {m.id: m.title for m in modules}
     return {
         "modules": [m for m in modules if m.micro_credential_id == credential.id],
-        "other_modules": [m for m in modules if m.micro_credential_id != credential.id],
+        "other_modules": [m for m in modules if m.micro_credential_id is None],  # a module serves one credential
         "requirements": [(r, c, requirement_text(r, titles)) for r, c in rows],
         "choices": competency_choices(session, s.platform_id, search) if credential.kind == "standard" else [],
         "q": search, "kinds": KINDS, "levels": RUBRIC_LEVELS, "countable": COUNTABLE,

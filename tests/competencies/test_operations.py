@@ -19,6 +19,7 @@ from lti_microcred.competencies.models import (
     Award,
     CompetencyProgress,
     Evidence,
+    Requirement,
 )
 from lti_microcred.outbox import OutboxMessage
 from tests.support.factories import Institution, fields, institution
@@ -372,3 +373,21 @@ def test_pathway_components_from_another_institution_are_refused(session: Sessio
     pathway = ops.create_micro_credential(session, world["staff"], fields(kind="pathway", pathway_rule="all"))
     with pytest.raises(ops.DomainError, match="institution"):
         ops.set_pathway_components(session, world["staff"], pathway, [theirs.id])
+
+
+def test_a_module_of_another_credential_is_refused_and_its_requirement_kept(session: Session,
+                                                                           world: dict[str, Any]) -> None:
+    other = ops.create_micro_credential(session, world["staff"], fields(title="Another credential"))
+    with pytest.raises(ops.DomainError, match="belongs to the micro-credential “Data Analysis Essentials”"):
+        ops.set_requirement(session, world["staff"], other, world["module"], world["c1"], "score", 50)
+    with pytest.raises(ops.DomainError, match="belongs to the micro-credential “Data Analysis Essentials”"):
+        ops.attach_module(session, world["staff"], other, world["module"])
+    kept = session.scalars(select(Requirement).where(Requirement.module_id == world["module"].id)
+                           .order_by(Requirement.id)).all()
+    mine = world["credential"].id
+    assert [(r.micro_credential_id, r.competency_id, r.kind, r.min_percent) for r in kept] == [
+        (mine, world["c1"], "score", 70), (mine, world["c2"], "evidence_count", None)]
+    assert world["module"].micro_credential_id == world["credential"].id
+    spare = ops.create_module(session, world["course"].id, "Not yet used", 10)  # a module of no credential is free
+    ops.set_requirement(session, world["staff"], other, spare, world["c1"], "score", 50)
+    assert spare.micro_credential_id == other.id

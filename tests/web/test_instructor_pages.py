@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.audit import Actor
-from lti_microcred.competencies.models import Evidence, MicroCredential, Module
+from lti_microcred.competencies.models import Evidence, MicroCredential, Module, Requirement
 from lti_microcred.db import transaction
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle
@@ -134,3 +134,24 @@ def test_dashboard_counts(moodle: LmsHandle, browser: Browser, services: Service
     assert dict(re.findall(r'data-count="(\w+)">(\d+)<', row)) == {"in_progress": "2", "earned": "0", "pending": "2"}
     assert 'id="pending-total">2<' in dashboard.text and 'id="learner-total">2<' in dashboard.text
     assert "/frameworks/" in dashboard.text
+
+
+def test_a_requirement_on_another_credentials_module_is_refused(moodle: LmsHandle, browser: Browser,
+                                                                services: Services, competencies: list[int]) -> None:
+    instructor = visit(browser, services, moodle, "instructor-1")
+    first = build_credential(instructor, services, competencies, title="First")
+    second = build_credential(instructor, services, competencies, title="Second", publish=False)
+    with services.read_sessions() as session:
+        theirs = session.scalars(select(Module).join(MicroCredential, MicroCredential.id == Module.micro_credential_id)
+                                 .where(MicroCredential.key == first)).one()
+        before = [(r.micro_credential_id, r.competency_id, r.kind) for r in session.scalars(
+            select(Requirement).where(Requirement.module_id == theirs.id).order_by(Requirement.id))]
+    answer = instructor.post(f"/credentials/{second}/requirements", {
+        "module": theirs.key, "competency": str(competencies[0]), "kind": "evidence_count", "min_count": "1",
+        "evidence_kinds": "submission"})
+    assert answer.status_code == 422
+    assert "The module “First: Module 1” belongs to the micro-credential “First”" in text_of(answer)
+    with services.read_sessions() as session:
+        assert [(r.micro_credential_id, r.competency_id, r.kind) for r in session.scalars(
+            select(Requirement).where(Requirement.module_id == theirs.id).order_by(Requirement.id))] == before
+        assert session.get(Module, theirs.id).micro_credential_id == theirs.micro_credential_id  # type: ignore
