@@ -11,8 +11,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import utcnow
 from . import audit
@@ -26,10 +27,28 @@ from .rules import RUBRIC_LEVELS
 LEARNER_KINDS = frozenset({"submission", "prior_learning", "workplace"})
 STAFF_KINDS = frozenset({"rubric", "override"})
 MAX_TEXT = 20_000
+LINK_USED = "This link has already been used: the answer was recorded."
+LINK_EXPIRED = "This link has expired. Ask the learner to send a new request."
 
 
 class EvidenceError(DomainError):
     """Evidence the rules refuse, with a message for the person who submitted it."""
+
+
+class AttestationLinkError(EvidenceError):
+    """A supervisor's link that cannot be answered (any more)."""
+
+
+class LinkInvalid(AttestationLinkError):
+    """No such link: mistyped, or never issued."""
+
+
+class LinkUsed(AttestationLinkError):
+    """The link was answered already (perhaps a moment ago, by another request)."""
+
+
+class LinkExpired(AttestationLinkError):
+    """The link outlived its validity without an answer."""
 
 
 @dataclass(frozen=True)
@@ -177,11 +196,11 @@ def attestation_for(session: Session, token: str) -> tuple[AttestationRequest, E
         select(AttestationRequest).where(AttestationRequest.token_hash == _token_hash(token[:100]))
     ).scalar_one_or_none()
     if request is None:
-        raise EvidenceError("This link is not valid.")
+        raise LinkInvalid("This link is not valid.")
     if request.used_dt is not None:
-        raise EvidenceError("This link has already been used: the answer was recorded.")
+        raise LinkUsed(LINK_USED)
     if request.expires_dt < utcnow():
-        raise EvidenceError("This link has expired. Ask the learner to send a new request.")
+        raise LinkExpired(LINK_EXPIRED)
     evidence = session.get(Evidence, request.evidence_id)
     assert evidence is not None
     return request, evidence
@@ -190,12 +209,28 @@ def attestation_for(session: Session, token: str) -> tuple[AttestationRequest, E
 def attest(session: Session, token: str, confirmed: bool, comment: str = "") -> Assessment:
     """The supervisor confirms or declines; the link is spent whatever the answer."""
     request, evidence = attestation_for(session, token)
-    request.used_dt = utcnow()
+    _spend(session, request)
     supervisor = Actor(evidence.platform_id, evidence.context_id, None,
                        f"{evidence.supervisor_name} <{evidence.supervisor_email}> (workplace supervisor)")
     if not confirmed and not comment.strip():
         comment = "Declined by the workplace supervisor."
     return assess_evidence(session, supervisor, evidence, "accepted" if confirmed else "rejected", comment)
+
+
+def _spend(session: Session, request: AttestationRequest) -> None:
+    """Mark the link used in one conditional statement, so of two answers sent at once exactly one is recorded
+    (what this request read before may already be stale)."""
+    now = utcnow()
+    spent = session.execute(
+        update(AttestationRequest).where(AttestationRequest.id == request.id, AttestationRequest.used_dt.is_(None),
+                                         AttestationRequest.expires_dt > now)
+        .values(used_dt=now).execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if spent:
+        set_committed_value(request, "used_dt", now)
+        return
+    session.refresh(request)
+    raise LinkUsed(LINK_USED) if request.used_dt is not None else LinkExpired(LINK_EXPIRED)
 
 
 # --- staff judgements ------------------------------------------------------------------------------------

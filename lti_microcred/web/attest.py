@@ -23,10 +23,9 @@ bp = Blueprint("attest", __name__, url_prefix="/attest")
 CSRF_PURPOSE = "attest"
 MAX_COMMENT = 5000
 
-# The domain's words for a link that no longer works -> (reason code, status).
-LINK_STATES = {
-    "This link has already been used: the answer was recorded.": ("link_used", 410),
-    "This link has expired. Ask the learner to send a new request.": ("link_expired", 410),
+# Why a link no longer works -> (reason code, status); any other refusal reads as an invalid link.
+LINK_STATES: dict[type[ops.EvidenceError], tuple[str, int]] = {
+    ops.LinkUsed: ("link_used", 410), ops.LinkExpired: ("link_expired", 410),
 }
 
 
@@ -87,7 +86,7 @@ def _csrf(token: str) -> str:
 
 
 def _gone(exc: ops.EvidenceError) -> tuple[str, int, dict[str, str]]:
-    code, status = LINK_STATES.get(str(exc), ("link_invalid", 404))
+    code, status = LINK_STATES.get(type(exc), ("link_invalid", 404))
     return _error(ErrorPage(code, "This link cannot be used", str(exc),
                             "Nothing more is needed from you. If the learner needs an answer, they can send a new "
                             "request."), status)

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import (
+    Assessment,
     AttestationRequest,
     AuditEntry,
     Award,
@@ -21,6 +22,7 @@ from lti_microcred.competencies.models import (
     Evidence,
     Requirement,
 )
+from lti_microcred.db import utcnow
 from lti_microcred.outbox import OutboxMessage
 from tests.support.factories import Institution, fields, institution
 
@@ -257,6 +259,19 @@ def test_workplace_attestation_link_is_single_use(session: Session, world: dict[
     with pytest.raises(ops.EvidenceError, match="not valid"):
         ops.attestation_for(session, "forged-token")
     assert evidence.supervisor_email == "sam@work.example"
+
+
+def test_an_attestation_link_read_before_another_answer_is_refused(session: Session, world: dict[str, Any]) -> None:
+    """The link is spent by a conditional update, not by what this request read earlier."""
+    evidence, token = ops.request_attestation(session, world["me"], world["learner"].id, world["c2"],
+                                              "Built the weekly sales dashboard.", "Sam", "sam@work.example")
+    read, _ = ops.attestation_for(session, token)  # this request has read the link while it was unused
+    session.execute(update(AttestationRequest).values(used_dt=utcnow())  # another answer is recorded meanwhile
+                    .execution_options(synchronize_session=False))
+    assert read.used_dt is None  # what this request still believes
+    with pytest.raises(ops.LinkUsed, match="already been used"):
+        ops.attest(session, token, confirmed=True)
+    assert count(session, Assessment, Assessment.evidence_id == evidence.id) == 0
 
 
 def test_expired_attestation_link(session: Session, world: dict[str, Any]) -> None:
