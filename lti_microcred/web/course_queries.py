@@ -1,4 +1,4 @@
-"""Read side of a course for staff: credentials with their counts, the review queue, a learner's audit trail.
+"""Read side of a course for staff: credentials with their counts, the review queue, the audit trails.
 
 Each function is a fixed number of queries, scoped by the course (context ids belong to one platform).
 """
@@ -28,6 +28,7 @@ from .progress import EvidenceItem
 
 REVIEW_PAGE = 25
 AUDIT_LIMIT = 500
+CREDENTIAL_AUDIT_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,16 @@ def audit_trail(session: Session, context_id: int, learner_id: int) -> list[Audi
     return list(session.scalars(select(AuditEntry).where(
         and_(AuditEntry.context_id == context_id, AuditEntry.learner_id == learner_id))
         .order_by(AuditEntry.created_dt.desc(), AuditEntry.id.desc()).limit(AUDIT_LIMIT)))
+
+
+def credential_audit(session: Session, credential: MicroCredential, limit: int = CREDENTIAL_AUDIT_LIMIT
+                     ) -> list[AuditEntry]:
+    """The latest decisions about the micro-credential itself (its description, requirements, status,
+    components) in its course, newest first; decisions about learners are on each learner's page."""
+    return list(session.scalars(select(AuditEntry).where(
+        AuditEntry.context_id == credential.context_id, AuditEntry.learner_id.is_(None),
+        AuditEntry.subject == f"credential:{credential.key}")
+        .order_by(AuditEntry.created_dt.desc(), AuditEntry.id.desc()).limit(limit)))
 
 
 def awards_of_learner(session: Session, context_id: int, learner_id: int) -> list[tuple[Award, MicroCredential]]:

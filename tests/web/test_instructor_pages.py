@@ -7,10 +7,12 @@ import re
 
 from sqlalchemy import select
 
+from lti_microcred.competencies import audit
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.audit import Actor
 from lti_microcred.competencies.models import Evidence, MicroCredential, Module, Requirement
 from lti_microcred.db import transaction
+from lti_microcred.lti.models import Context, Deployment
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle
 from tests.web.support import CREDENTIAL_FORM, build_credential, credential_key, evidence_keys, text_of, visit
@@ -155,3 +157,39 @@ def test_a_requirement_on_another_credentials_module_is_refused(moodle: LmsHandl
         assert [(r.micro_credential_id, r.competency_id, r.kind) for r in session.scalars(
             select(Requirement).where(Requirement.module_id == theirs.id).order_by(Requirement.id))] == before
         assert session.get(Module, theirs.id).micro_credential_id == theirs.micro_credential_id  # type: ignore
+
+
+def test_credential_page_shows_the_decisions_about_it_newest_first(
+        moodle: LmsHandle, browser: Browser, services: Services, competencies: list[int]) -> None:
+    instructor = visit(browser, services, moodle, "instructor-1")
+    key = build_credential(instructor, services, competencies)
+    requirement = re.search(r'data-requirement="(\d+)"', instructor.get(f"/credentials/{key}").text).group(1)  # type: ignore
+    instructor.post(f"/credentials/{key}/requirements/{requirement}/remove")
+    page = instructor.post(f"/credentials/{key}/status", {"status": "archived"})
+    section = page.text.split('id="credential-audit"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r'<tr data-action="([a-z._]+)">(.*?)</tr>', section, re.S)
+    assert [action for action, _ in rows] == ["credential.archived", "requirement.removed", "credential.published",
+                                              "requirement.set", "requirement.set", "credential.created"]
+    assert all("Ian Instructor" in cells for _, cells in rows)
+    assert f"requirement_id: {requirement}" in text_of(page) and "Requirement removed" in section
+
+
+def test_credential_audit_is_bounded_and_kept_to_the_course(moodle: LmsHandle, browser: Browser, services: Services,
+                                                            competencies: list[int]) -> None:
+    instructor = visit(browser, services, moodle, "instructor-1")
+    key = build_credential(instructor, services, competencies, publish=False)
+    with transaction(services.sessions) as session:
+        credential = session.scalars(select(MicroCredential).where(MicroCredential.key == key)).one()
+        staff = Actor(moodle.platform_id, credential.context_id, None, "Script")
+        for n in range(60):
+            audit.record(session, staff, "credential.updated", f"credential:{key}", n=n)
+        other = Context(platform_id=moodle.platform_id, deployment_id=session.scalars(select(Deployment.id)).first(),
+                        lti_context_id="elsewhere", title="Elsewhere")
+        session.add(other)
+        session.flush()
+        audit.record(session, Actor(moodle.platform_id, other.id, None, "Elsewhere"), "credential.archived",
+                     f"credential:{key}")
+    section = instructor.get(f"/credentials/{key}").text.split('id="credential-audit"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r'<tr data-action="([a-z._]+)">', section)
+    assert len(rows) == 50 and set(rows) == {"credential.updated"}
+    assert "n: 59" in section and "n: 10" in section and "n: 9<" not in section
