@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
-from lti_microcred import create_app
 from lti_microcred.competencies.importers import import_framework
 from lti_microcred.competencies.importers.catalogue import competency_tree
 from lti_microcred.competencies.models import Competency, Framework
 from lti_microcred.db import transaction
-from lti_microcred.devplatform.demo import start_in_thread
 from lti_microcred.services import Services
-from lti_microcred.web import frameworks
-from tests.conftest import free_port
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
 from tests.test_cli import microcred
 
@@ -90,29 +83,11 @@ def test_cli_unknown_issuer_is_a_clear_error(instance: Path) -> None:
 
 
 # --- the page -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def tool_base(app: Any, live_tool: str, services: Services) -> Iterator[str]:
-    """The live tool when it already serves the frameworks pages; else the same tool with them added.
-
-    Sessions live in the database, so a launch through the live tool is valid on the second server too.
-    """
-    if "frameworks" in app.blueprints:
-        yield live_tool
-        return
-    extended = create_app(services=services)
-    extended.config["TESTING"] = True
-    extended.register_blueprint(frameworks.bp)
-    port = free_port()
-    server = start_in_thread(extended, "127.0.0.1", port)
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server_close()
-
-
-def open_page(browser: Browser, lms: LmsHandle, base: str, user: str = "instructor-1") -> requests.Response:
+def open_page(browser: Browser, lms: LmsHandle, user: str = "instructor-1") -> requests.Response:
+    """The frameworks page of the tool the LMS launched (the real app, as served to everyone)."""
     landing = browser.launch(lms, user)
     assert landing.status_code == 200, reason_of(landing)
-    return browser.http.get(base + urlsplit(landing.url).path + "frameworks/")
+    return browser.http.get(landing.url + "frameworks/")
 
 
 def upload(browser: Browser, page: requests.Response, name: str, data: bytes | None = None,
@@ -126,8 +101,8 @@ def framework_count(services: Services) -> int:
         return session.scalar(select(func.count()).select_from(Framework)) or 0
 
 
-def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser: Browser, tool_base: str) -> None:
-    page = open_page(browser, moodle, tool_base)
+def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser: Browser, live_tool: str) -> None:
+    page = open_page(browser, moodle)
     assert page.status_code == 200, reason_of(page)
     assert 'id="no-frameworks"' in page.text and '<label for="framework-file">' in page.text
     title = page.text.split("<title>", 1)[1].split("</title>", 1)[0]
@@ -139,7 +114,7 @@ def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser
     assert "20 competencies" in answer.text
     link = re.search(r'href="([^"]+/frameworks/\d+)"', answer.text)
     assert link
-    tree = browser.http.get(tool_base + link.group(1))
+    tree = browser.http.get(live_tool + link.group(1))
     assert tree.status_code == 200 and 'id="competency-count">20<' in tree.text
     codes = {code: int(level) for level, code in re.findall(r'data-level="(\d)">\s*<strong>(DS[.\d]+)</strong>',
                                                             tree.text)}
@@ -149,9 +124,9 @@ def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser
     assert 'data-unchanged="20"' in again.text and "imported again" in again.text
 
 
-def test_problems_are_listed_and_nothing_is_imported(moodle: LmsHandle, browser: Browser, tool_base: str,
+def test_problems_are_listed_and_nothing_is_imported(moodle: LmsHandle, browser: Browser,
                                                      services: Services) -> None:
-    page = open_page(browser, moodle, tool_base)
+    page = open_page(browser, moodle)
     answer = upload(browser, page, "moodle_unknown_parent.csv")
     assert answer.status_code == 422
     assert 'id="import-problems"' in answer.text and 'role="alert"' in answer.text
@@ -161,28 +136,28 @@ def test_problems_are_listed_and_nothing_is_imported(moodle: LmsHandle, browser:
     assert framework_count(services) == 0
 
 
-def test_upload_needs_the_csrf_token(moodle: LmsHandle, browser: Browser, tool_base: str) -> None:
-    page = open_page(browser, moodle, tool_base)
+def test_upload_needs_the_csrf_token(moodle: LmsHandle, browser: Browser) -> None:
+    page = open_page(browser, moodle)
     answer = browser.http.post(page.url, files={"file": ("f.json", b"{}")})
     assert (answer.status_code, reason_of(answer)) == (400, "csrf_failed")
 
 
-def test_learners_may_not_open_the_page(moodle: LmsHandle, browser: Browser, tool_base: str) -> None:
-    page = open_page(browser, moodle, tool_base, "learner-1")
+def test_learners_may_not_open_the_page(moodle: LmsHandle, browser: Browser) -> None:
+    page = open_page(browser, moodle, "learner-1")
     assert (page.status_code, reason_of(page)) == (403, "not_allowed")
 
 
 def test_frameworks_of_another_platform_are_invisible(moodle: LmsHandle, canvas: LmsHandle, browser: Browser,
-                                                      tool_base: str, services: Services) -> None:
+                                                      services: Services) -> None:
     with transaction(services.sessions) as session:
         theirs = import_framework(session, canvas.platform_id, (FIXTURES / "digital_skills_case.json").read_bytes())
         their_id = theirs.framework.id
-    page = open_page(browser, moodle, tool_base)
+    page = open_page(browser, moodle)
     assert page.status_code == 200 and 'id="no-frameworks"' in page.text
     assert "Digital Skills for Learners" not in page.text
     peek = browser.http.get(page.url + str(their_id))
     assert (peek.status_code, reason_of(peek)) == (404, "not_found")
-    own = open_page(browser, canvas, tool_base)
+    own = open_page(browser, canvas)
     assert "Digital Skills for Learners" in own.text
 
 
