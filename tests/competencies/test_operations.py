@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_microcred.competencies import operations as ops
@@ -406,3 +408,18 @@ def test_a_module_of_another_credential_is_refused_and_its_requirement_kept(sess
     spare = ops.create_module(session, world["course"].id, "Not yet used", 10)  # a module of no credential is free
     ops.set_requirement(session, world["staff"], other, spare, world["c1"], "score", 50)
     assert spare.micro_credential_id == other.id
+
+
+def test_the_database_refuses_a_second_active_award(session: Session, world: dict[str, Any]) -> None:
+    """The partial unique index uq_awards_active, not only the code, keeps one active award per learner."""
+    def award(status: str) -> Award:
+        return Award(key=secrets.token_hex(12), platform_id=world["inst"].platform.id, status=status,
+                     micro_credential_id=world["credential"].id, learner_id=world["learner"].id, basis="manual",
+                     reason="Inserted directly.")
+
+    session.add_all([award("revoked"), award("revoked"), award("active")])  # revoked rows beside one active: fine
+    session.flush()
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), session.begin_nested():
+        session.add(award("active"))
+        session.flush()
+    assert count(session, Award, Award.status == "active") == 1
