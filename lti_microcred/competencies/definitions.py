@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +141,9 @@ def update_micro_credential(session: Session, actor: Actor, credential: MicroCre
                             fields: CredentialFields) -> MicroCredential:
     require_own(actor, credential)
     problems = fields.problems()
+    if credential.kind == "pathway" and fields.kind == "pathway":
+        problems = {**pathway_problems(fields.pathway_rule, fields.pathway_k, fields.pathway_credits,
+                                       components_of(session, credential.id)), **problems}
     if problems:
         raise DefinitionError(problems)
     for name, value in fields.columns().items():
@@ -160,6 +163,8 @@ def set_status(session: Session, actor: Actor, credential: MicroCredential, stat
             credential.kind == "pathway" and not components_of(session, credential.id))
         if empty:
             raise DomainError("Add requirements (or pathway components) before publishing.")
+        if credential.kind == "pathway":
+            _refuse_impossible(credential, components_of(session, credential.id))
     credential.status = status
     session.flush()
     audit.record(session, actor, f"credential.{status}", f"credential:{credential.key}")
@@ -282,6 +287,7 @@ def set_pathway_components(session: Session, actor: Actor, pathway: MicroCredent
     ).scalars())
     if len(components) != len(wanted):
         raise DomainError("Some components are not micro-credentials of this institution.")
+    _refuse_impossible(pathway, components)
     before = set(session.scalars(select(PathwayComponent.component_id)
                                  .where(PathwayComponent.pathway_id == pathway.id)))
     session.execute(delete(PathwayComponent).where(PathwayComponent.pathway_id == pathway.id))
@@ -296,6 +302,28 @@ def set_pathway_components(session: Session, actor: Actor, pathway: MicroCredent
                  components=sorted(c.key for c in components))
     _reevaluate_if_published(session, actor, pathway)
     return components
+
+
+def pathway_problems(rule: str | None, k: int | None, credits: float | None,
+                     components: Sequence[MicroCredential]) -> dict[str, str]:
+    """What would make a pathway impossible to earn with these components (nothing to say before any is
+    chosen): more components asked for than it has, or more ECTS credits than they give together."""
+    if not components:
+        return {}
+    if rule == "k_of_n" and k is not None and k > len(components):
+        return {"pathway_k": f"{k} components are required but the pathway has {len(components)}: require at most "
+                             f"{len(components)}, or add components."}
+    available = sum(c.ects_credits or 0.0 for c in components)
+    if rule == "credits" and credits is not None and credits > available + 1e-9:
+        return {"pathway_credits": f"{credits:g} ECTS credits are required but its components give {available:g} "
+                                   f"together: require at most {available:g}, or add components."}
+    return {}
+
+
+def _refuse_impossible(pathway: MicroCredential, components: Sequence[MicroCredential]) -> None:
+    problems = pathway_problems(pathway.pathway_rule, pathway.pathway_k, pathway.pathway_credits, components)
+    if problems:
+        raise DomainError(" ".join(problems.values()))
 
 
 def requirements_of(session: Session, credential_id: int) -> list[Requirement]:

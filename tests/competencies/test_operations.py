@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.definitions import components_of
 from lti_microcred.competencies.models import (
     Assessment,
     AttestationRequest,
@@ -423,3 +424,37 @@ def test_the_database_refuses_a_second_active_award(session: Session, world: dic
         session.add(award("active"))
         session.flush()
     assert count(session, Award, Award.status == "active") == 1
+
+
+@pytest.mark.parametrize("rule, needed, problem", [
+    (dict(pathway_rule="k_of_n", pathway_k=3), "pathway_k", "3 components are required but the pathway has 2"),
+    (dict(pathway_rule="credits", pathway_credits=4.5), "pathway_credits",
+     "4.5 ECTS credits are required but its components give 4 together"),
+])
+def test_a_pathway_that_could_never_be_earned_is_refused(session: Session, world: dict[str, Any], rule: dict[str, Any],
+                                                         needed: str, problem: str) -> None:
+    second = ops.create_micro_credential(session, world["staff"], fields(title="Second", ects_credits=2))
+    pair = [world["credential"].id, second.id]  # 2 components of 2 ECTS credits each
+    pathway = ops.create_micro_credential(session, world["staff"], fields(title="Pathway", kind="pathway", **rule))
+    with pytest.raises(ops.DomainError, match=problem):
+        ops.set_pathway_components(session, world["staff"], pathway, pair)
+    assert components_of(session, pathway.id) == []
+    feasible = {**rule, needed: 2 if needed == "pathway_k" else 4.0}
+    ops.update_micro_credential(session, world["staff"], pathway, fields(title="Pathway", kind="pathway", **feasible))
+    ops.set_pathway_components(session, world["staff"], pathway, pair)
+    with pytest.raises(ops.DefinitionError) as caught:  # asking for more once the components are chosen
+        ops.update_micro_credential(session, world["staff"], pathway, fields(title="Pathway", kind="pathway", **rule))
+    assert caught.value.problems[needed].startswith(problem)
+    session.refresh(pathway)
+    assert (pathway.pathway_k, pathway.pathway_credits) == (feasible.get("pathway_k"), feasible.get("pathway_credits"))
+
+
+def test_a_pathway_whose_components_lost_credits_is_not_published(session: Session, world: dict[str, Any]) -> None:
+    second = ops.create_micro_credential(session, world["staff"], fields(title="Second", ects_credits=2))
+    pathway = ops.create_micro_credential(session, world["staff"], fields(
+        title="Pathway", kind="pathway", pathway_rule="credits", pathway_credits=4))
+    ops.set_pathway_components(session, world["staff"], pathway, [world["credential"].id, second.id])
+    ops.update_micro_credential(session, world["staff"], second, fields(title="Second", ects_credits=1))
+    with pytest.raises(ops.DomainError, match="4 ECTS credits are required but its components give 3 together"):
+        ops.set_status(session, world["staff"], pathway, "published")
+    assert pathway.status == "draft"

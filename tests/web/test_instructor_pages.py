@@ -193,3 +193,26 @@ def test_credential_audit_is_bounded_and_kept_to_the_course(moodle: LmsHandle, b
     rows = re.findall(r'<tr data-action="([a-z._]+)">', section)
     assert len(rows) == 50 and set(rows) == {"credential.updated"}
     assert "n: 59" in section and "n: 10" in section and "n: 9<" not in section
+
+
+def test_a_pathway_asking_for_more_than_its_components_give_is_refused(
+        moodle: LmsHandle, browser: Browser, services: Services, competencies: list[int]) -> None:
+    instructor = visit(browser, services, moodle, "instructor-1")
+    components = [build_credential(instructor, services, competencies, title=t) for t in ("One", "Two")]
+    pathway_form = {**CREDENTIAL_FORM, "title": "Pathway", "kind": "pathway", "pathway_rule": "k_of_n",
+                    "pathway_k": "3"}
+    instructor.post("/credentials/", pathway_form)
+    key = credential_key(services, "Pathway")
+    with services.read_sessions() as session:
+        ids = [str(i) for i in session.scalars(select(MicroCredential.id).where(MicroCredential.key.in_(components)))]
+    refused = instructor.post(f"/credentials/{key}/components", {"component": ids})
+    assert refused.status_code == 422
+    assert "3 components are required but the pathway has 2" in text_of(refused)
+    instructor.post(f"/credentials/{key}/edit", {**pathway_form, "pathway_k": "2"})
+    assert instructor.post(f"/credentials/{key}/components", {"component": ids}).status_code == 200
+    too_many = instructor.post(f"/credentials/{key}/edit", {**pathway_form, "pathway_k": "3"})
+    assert too_many.status_code == 422
+    problem = re.search(r'data-problem="pathway_k"><strong>Problem:</strong> ([^<]+)<', too_many.text)
+    assert problem and problem.group(1).startswith("3 components are required but the pathway has 2")
+    with services.read_sessions() as session:
+        assert session.scalars(select(MicroCredential.pathway_k).where(MicroCredential.key == key)).one() == 2
