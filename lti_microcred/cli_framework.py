@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,20 +73,31 @@ def _read(path: Path, max_bytes: int) -> bytes:
               help="File format (default: detected from the content and the file name).")
 def import_command(path: Path, issuer: str, client_id: str | None, fmt: str | None) -> None:
     """Import a framework, or update it in place when its identifier is already known."""
-    from .competencies.importers import DEFAULT_MAX_BYTES, FrameworkImportError, import_framework
+    from .competencies.audit import Actor
+    from .competencies.importers import DEFAULT_MAX_BYTES, FrameworkImportError
+    from .competencies.operations import import_competency_framework
 
     services = _services()
     try:
         data = _read(path, DEFAULT_MAX_BYTES)
         with transaction(services.sessions) as session:
             platform = _one_platform(session, issuer, client_id)
-            report = import_framework(session, platform.id, data, path.name, fmt)
+            actor = Actor(platform.id, None, None, f"command line ({_os_user()})", "admin")
+            report = import_competency_framework(session, actor, data, path.name, fmt)
             lines = _report_lines(report, platform)
     except FrameworkImportError as exc:
         listed = "\n".join(f"  {problem}" for problem in exc.problems)
         raise click.ClickException(f"{path.name}: {exc}\n{listed}") from exc
     for line in lines:
         click.echo(line)
+
+
+def _os_user() -> str:
+    """Who ran the command, as the audit trail names them (the server account: there is no LMS user)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "unknown user"
 
 
 def _report_lines(report: ImportReport, platform: Platform) -> list[str]:

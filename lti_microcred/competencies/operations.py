@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .audit import Actor
 from .awarding import (
     AwardError,
@@ -48,6 +49,7 @@ from .evidence import (
     record_lms_score,
     request_attestation,
 )
+from .importers import ImportReport, import_framework
 from .models import Award, MicroCredential, Module
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "create_micro_credential",
     "create_module",
     "grant",
+    "import_competency_framework",
     "module_by_key",
     "modules_of_context",
     "override_competency",
@@ -121,6 +124,19 @@ def award_manually(session: Session, actor: Actor, credential: MicroCredential, 
         raise AwardError("This learner already holds this micro-credential.")
     reevaluate_pathways(session, actor, learner_id, credential.id)  # a manual award stacks like any other
     return award
+
+
+def import_competency_framework(session: Session, actor: Actor, data: bytes, filename: str | None = None,
+                                fmt: str | None = None) -> ImportReport:
+    """Import a framework for the actor's institution, recording who imported which framework and what changed
+    (the file is checked whole first: a refused file writes nothing, not even the audit entry)."""
+    report = import_framework(session, actor.platform_id, data, filename, fmt)
+    framework = report.framework
+    audit.record(session, actor, "framework.imported", f"framework:{framework.identifier}"[:80],
+                 framework_id=framework.id, title=framework.title, file=filename, source=report.source,
+                 framework_created=report.framework_created, created=report.created, updated=report.updated,
+                 unchanged=report.unchanged, retained=len(report.retained))
+    return report
 
 
 def modules_of_context(session: Session, context_id: int) -> list[Module]:

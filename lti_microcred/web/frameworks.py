@@ -6,13 +6,15 @@ on hosted Canvas where many institutions share one issuer.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import render_template, request
+from werkzeug.datastructures import FileStorage
 
-from ..competencies.importers import DEFAULT_MAX_BYTES, FORMAT_LABELS, FrameworkImportError, Problem, import_framework
+from ..competencies.importers import DEFAULT_MAX_BYTES, FORMAT_LABELS, FrameworkImportError, Problem, check_size
 from ..competencies.importers.catalogue import competency_tree, framework_of_platform, framework_summaries
-from ..competencies.operations import DomainError, add_competency
+from ..competencies.operations import DomainError, add_competency, import_competency_framework
 from ..lti.roles import ADMIN, INSTRUCTOR
 from ..requestctx import db
 from .guards import current_session, requires_role, session_blueprint
@@ -36,16 +38,24 @@ def upload() -> tuple[str, int] | str:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _index_page(problems=[Problem("", "Choose a file to import.")]), 422
-    data = upload.stream.read(DEFAULT_MAX_BYTES + 1)  # the importer refuses anything over the limit
     session = db()
     try:
-        report = import_framework(session, current_session().platform_id, data, upload.filename,
-                                  request.form.get("format") or None)
+        check_size(_size_of(upload), DEFAULT_MAX_BYTES)  # its real size, before reading any of it
+        report = import_competency_framework(session, actor(), upload.stream.read(DEFAULT_MAX_BYTES + 1),
+                                             upload.filename, request.form.get("format") or None)
     except FrameworkImportError as exc:
         session.rollback()
         return _index_page(problems=exc.problems, summary=str(exc), filename=upload.filename), 422
     session.commit()
     return _index_page(report=report)
+
+
+def _size_of(upload: FileStorage) -> int:
+    """The uploaded file's length (the form parser has spooled all of it)."""
+    upload.stream.seek(0, os.SEEK_END)
+    size = upload.stream.tell()
+    upload.stream.seek(0)
+    return size
 
 
 @bp.route("/competencies", methods=["POST"])

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -11,11 +15,12 @@ from sqlalchemy import func, select
 
 from lti_microcred.competencies.importers import import_framework
 from lti_microcred.competencies.importers.catalogue import competency_tree
-from lti_microcred.competencies.models import Competency, Framework
+from lti_microcred.competencies.models import AuditEntry, Competency, Framework
 from lti_microcred.db import transaction
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
 from tests.test_cli import microcred
+from tests.web.support import text_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "frameworks"
 CANVAS = "https://canvas.instructure.com"
@@ -51,6 +56,20 @@ def test_cli_imports_reimports_and_lists(instance: Path) -> None:
     assert re.search(rf"Digital Skills for Learners  competencies=20  platform=\d+ \({MOODLE} client_id=moodle-client\)"
                      r"  source=moodle_csv  identifier=DSL-2025", listing), listing
     assert len(listing.splitlines()) == 1
+    entries = audit_entries(instance)
+    assert [(e["action"], e["subject"]) for e in entries] == [("framework.imported", "framework:DSL-2025")] * 2
+    assert entries[0]["actor_label"].startswith("command line") and entries[0]["context_id"] is None
+    assert (entries[0]["detail"]["created"], entries[1]["detail"]["unchanged"]) == (20, 20)
+    assert entries[0]["detail"]["title"] == "Digital Skills for Learners"
+    assert entries[0]["detail"]["file"] == "digital_skills_moodle.csv"
+
+
+def audit_entries(instance: Path) -> list[dict[str, Any]]:
+    """The instance's audit log, oldest first (read straight from its SQLite file)."""
+    with closing(sqlite3.connect(instance / "instance" / "microcred.sqlite3")) as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute("SELECT * FROM audit_log ORDER BY id").fetchall()
+    return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
 
 
 def test_cli_needs_client_id_when_institutions_share_an_issuer(instance: Path) -> None:
@@ -74,6 +93,16 @@ def test_cli_lists_every_problem_and_imports_nothing(instance: Path) -> None:
     unknown = microcred(instance, "framework", "import", str(FIXTURES / "moodle_latin1.csv"), "--issuer", MOODLE)
     assert unknown.returncode == 1 and "not UTF-8" in unknown.stderr
     assert microcred(instance, "framework", "list").stdout == before
+    assert all(e["subject"] != "framework:moodle-cycle" for e in audit_entries(instance))
+
+
+def test_cli_refuses_a_file_over_the_limit_saying_how_large_it_is(instance: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * (10 * 1024 * 1024 + 1))
+    result = microcred(instance, "framework", "import", str(big), "--issuer", MOODLE)
+    assert result.returncode == 1
+    assert "The file is 10,485,761 bytes; the limit is 10,485,760 bytes (10 MB)." in result.stderr
+    assert "administrator" not in result.stderr
 
 
 def test_cli_unknown_issuer_is_a_clear_error(instance: Path) -> None:
@@ -101,7 +130,8 @@ def framework_count(services: Services) -> int:
         return session.scalar(select(func.count()).select_from(Framework)) or 0
 
 
-def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser: Browser, live_tool: str) -> None:
+def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser: Browser, live_tool: str,
+                                                      services: Services) -> None:
     page = open_page(browser, moodle)
     assert page.status_code == 200, reason_of(page)
     assert 'id="no-frameworks"' in page.text and '<label for="framework-file">' in page.text
@@ -122,6 +152,13 @@ def test_instructor_uploads_and_browses_the_hierarchy(moodle: LmsHandle, browser
 
     again = upload(browser, page, "digital_skills_case.json", format="case")
     assert 'data-unchanged="20"' in again.text and "imported again" in again.text
+    with services.read_sessions() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(e.action, e.actor_label) for e in entries] == [("framework.imported", "Ian Instructor")] * 2
+        assert all(e.platform_id == moodle.platform_id and e.actor_id is not None for e in entries)
+        details = [json.loads(e.detail) for e in entries]
+    assert [(d["framework_created"], d["created"], d["unchanged"]) for d in details] == [(True, 20, 0), (False, 0, 20)]
+    assert details[0]["title"] == "Digital Skills for Learners" and details[0]["file"] == "digital_skills_case.json"
 
 
 def test_problems_are_listed_and_nothing_is_imported(moodle: LmsHandle, browser: Browser,
@@ -132,8 +169,14 @@ def test_problems_are_listed_and_nothing_is_imported(moodle: LmsHandle, browser:
     assert 'id="import-problems"' in answer.text and 'role="alert"' in answer.text
     assert "<strong>line 4</strong>: Its parent &#39;SPR.9&#39; is not a competency of this file." in answer.text
     big = upload(browser, page, "huge.csv", data=b"x" * (10 * 1024 * 1024 + 1))
-    assert big.status_code == 422 and "the limit is 10.0 MB" in big.text
+    assert big.status_code == 422
+    assert "The file is 10,485,761 bytes; the limit is 10,485,760 bytes (10 MB)." in text_of(big)
+    assert "administrator" not in text_of(big)
+    larger = upload(browser, page, "huge.csv", data=b"x" * int(10.6 * 1024 * 1024))  # read only to the limit
+    assert "The file is 10.6 MB; the limit is 10 MB." in text_of(larger)
     assert framework_count(services) == 0
+    with services.read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
 def test_upload_needs_the_csrf_token(moodle: LmsHandle, browser: Browser) -> None:

@@ -244,7 +244,10 @@ def test_thousands_of_competencies_take_a_handful_of_statements(services: Servic
 def test_limits_are_checked_before_work(services: Services, platform_id: int) -> None:
     huge = b"{" + b" " * (10 * 1024 * 1024)
     assert refused(services, platform_id, huge, "big.json") == [
-        "file: The file is 10.0 MB; the limit is 10.0 MB. Split the framework or ask an administrator to import it."]
+        "file: The file is 10,485,761 bytes; the limit is 10,485,760 bytes (10 MB). Import a smaller file: leave out "
+        "the branches your courses do not need, or split it into several frameworks."]
+    assert refused(services, platform_id, b"x" * (12 * 1024 * 1024), "big.csv")[0].startswith(
+        "file: The file is 12.0 MB; the limit is 10 MB.")
     too_many = refused(services, platform_id, _big_csv(20_001), "many.csv")
     assert too_many == ["line 20003: The file has more than 20,000 competencies; stopped here."]
     nested = refused(services, platform_id, b"[" * 200_000, "deep.json")

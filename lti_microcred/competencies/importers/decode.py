@@ -14,15 +14,24 @@ UTF8_ADVICE = ("Save it as UTF-8 and import it again (Excel: “CSV UTF-8 (Comma
                "LibreOffice: character set “Unicode (UTF-8)”).")
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+MEGABYTE = 1024 * 1024
+
+
+def _sizes(size: int, max_bytes: int) -> tuple[str, str]:
+    """The file's size and the limit as a person reads them: in MB, or in bytes when the MB figures would
+    not tell them apart (a file a few bytes over the limit)."""
+    limit = f"{max_bytes / MEGABYTE:g} MB"
+    if round(size / MEGABYTE, 1) > max_bytes / MEGABYTE:
+        return f"{size / MEGABYTE:.1f} MB", limit
+    return f"{size:,} bytes", f"{max_bytes:,} bytes ({limit})"
 
 
 def check_size(size: int, max_bytes: int) -> None:
     """Refuse before reading or parsing anything when the file is over the limit."""
     if size > max_bytes:
-        raise refuse("file", f"The file is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}. "
-                             "Split the framework or ask an administrator to import it.")
+        shown, limit = _sizes(size, max_bytes)
+        raise refuse("file", f"The file is {shown}; the limit is {limit}. Import a smaller file: leave out the "
+                             "branches your courses do not need, or split it into several frameworks.")
 
 
 def decode(data: bytes, max_bytes: int) -> str:
