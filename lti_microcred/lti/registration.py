@@ -12,7 +12,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pylti1p3.dynamic_registration import DynamicRegistration
 from sqlalchemy import select
@@ -32,6 +32,12 @@ INVITE_PURPOSE = "registration-invite"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 CANVAS_PRIVACY = "https://canvas.instructure.com/lti/privacy_level"
+# Hosted Canvas signs launches with one issuer per environment for every school, but serves its configuration
+# from Instructure's SSO host or the school's own *.instructure.com host: never from the issuer's host.
+CANVAS_CLOUD_ISSUERS = frozenset({"https://canvas.instructure.com", "https://canvas.beta.instructure.com",
+                                  "https://canvas.test.instructure.com"})
+CANVAS_SSO_HOSTS = frozenset({"sso.canvaslms.com", "sso.beta.canvaslms.com", "sso.test.canvaslms.com"})
+CANVAS_CONFIGURATION_PATH = "/api/lti/security/openid-configuration"
 
 
 class RegistrationError(LaunchError):
@@ -102,12 +108,35 @@ def check_fetchable(url: str, allow_private: bool) -> None:
         return
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except ValueError as exc:
+        raise RegistrationError(f"the configuration URL {url!r} has no usable port") from exc
     except OSError as exc:
         raise RegistrationError(f"cannot resolve {parts.hostname}: {exc}") from exc
     for address in addresses:
         ip = ipaddress.ip_address(address)
         if not ip.is_global:
             raise RegistrationError(f"{parts.hostname} resolves to a non-public address ({ip})")
+
+
+def issuer_matches_configuration(issuer: str, configuration_url: str) -> bool:
+    """LTI-DR 3.5.1: the issuer is on the host that served the configuration (https://www.imsglobal.org/spec/
+    lti-dr/v1p0#issuer-and-openid-configuration-url-match); hosted Canvas only from Instructure's own hosts."""
+    parts = urlsplit(configuration_url)
+    if urlsplit(issuer).netloc == parts.netloc:
+        return True
+    return issuer in CANVAS_CLOUD_ISSUERS and _is_instructure_configuration(parts)
+
+
+def _is_instructure_configuration(parts: SplitResult) -> bool:
+    """Canvas's configuration address on Instructure's SSO host or a school's *.instructure.com host, https only."""
+    host = parts.hostname or ""
+    try:
+        default_port = parts.port in (None, 443)
+    except ValueError:  # not a port number
+        return False
+    return (parts.scheme == "https" and default_port and "@" not in parts.netloc
+            and parts.path == CANVAS_CONFIGURATION_PATH
+            and (host in CANVAS_SSO_HOSTS or host.endswith(".instructure.com")))
 
 
 def fetch_platform_configuration(s: Services, params: RegistrationParams) -> PlatformConfiguration:
@@ -122,7 +151,7 @@ def fetch_platform_configuration(s: Services, params: RegistrationParams) -> Pla
                            "registration_endpoint") if not isinstance(doc.get(k), str) or not doc.get(k)]
     if missing:
         raise RegistrationError(f"the LMS configuration lacks {', '.join(missing)}")
-    if urlsplit(doc["issuer"]).netloc != urlsplit(params.openid_configuration).netloc:
+    if not issuer_matches_configuration(doc["issuer"], params.openid_configuration):
         raise RegistrationError(f"issuer {doc['issuer']!r} is not on the host the configuration came from")
     lti = _mapping(doc.get(PLATFORM_CONFIGURATION))
     messages = [m.get("type") for m in lti.get("messages_supported", []) if isinstance(m, dict)]
