@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
+
+from tests.conftest import free_port
+from tests.support.driver import Browser, data_attr, reason_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,3 +106,50 @@ def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 def test_tool_json_is_the_canvas_configuration_with_a_placeholder_host(tmp_path: Path) -> None:
     result = microcred(tmp_path, "canvas-config", "--base-url", "https://{{TOOL_HOST}}")
     assert json.loads(result.stdout) == json.loads((ROOT / "tool.json").read_text())
+
+
+def _free_port_pair() -> int:
+    """A port P with P+1 free too: the demo LMS takes P+1."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two adjacent free ports")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_demo_serves_the_learner_launch_it_prints(tmp_path: Path) -> None:
+    port = _free_port_pair()
+    tool, lms = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
+    env["LTI_MICROCRED_INSTANCE_PATH"] = str(tmp_path / "instance")
+    demo = subprocess.Popen([sys.executable, "-m", "lti_microcred.cli", "demo", "--port", str(port)], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    browser = Browser(tool)
+    try:
+        deadline = time.monotonic() + 20
+        while not (_answers(tool + "/health") and _answers(lms + "/")):
+            assert demo.poll() is None and time.monotonic() < deadline, "the demo did not start"
+            time.sleep(0.2)
+        page = browser.http.get(lms + "/launch?user=learner-1")  # the link the demo prints for the learner
+        frame = re.search(r'<iframe id="tool-frame"[^>]*?src="([^"]+)"', page.text, re.S)
+        assert frame, page.text[:500]
+        login = browser.start_login(html.unescape(frame.group(1)))
+        landing = browser.follow(browser.post_launch(*browser.authorize(login)))
+        assert landing.status_code == 200, reason_of(landing)
+        assert data_attr(landing.text, "role") == "learner" and "Lea Learner" in landing.text
+    finally:
+        browser.close()
+        demo.terminate()
+        output, _ = demo.communicate(timeout=10)
+    assert f"{lms}/launch?user=learner-1" in output

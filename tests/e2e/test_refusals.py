@@ -227,6 +227,21 @@ def test_tampered_state(moodle: LmsHandle, browser: Browser) -> None:
     assert_refused(post(browser, login, token, state=body + "." + mac[::-1]), 401, "state_mismatch")
 
 
+def test_state_cookie_of_another_login_is_refused(moodle: LmsHandle, browser: Browser, live_tool: str) -> None:
+    """A launch begun in another browser, posted here: this browser's state cookie belongs to its own login."""
+    start(browser, moodle)
+    (own,) = browser.http.cookies
+    for under_their_name in (False, True):
+        other = Browser(live_tool)
+        action, fields = other.authorize(start(other, moodle))
+        (theirs,) = other.http.cookies
+        other.close()
+        assert own.name != theirs.name and own.value != theirs.value
+        if under_their_name:  # even named as the other login's cookie, this browser's binding is not that login's
+            browser.http.cookies.set(theirs.name, own.value, domain=theirs.domain, path=theirs.path)
+        assert_refused(browser.post_launch(action, fields), 401, "storage_unavailable")
+
+
 def test_missing_state(moodle: LmsHandle, browser: Browser) -> None:
     start(browser, moodle)  # a login under way: only the launch's state is missing
     response = browser.http.post(browser.tool_url + "/lti/launch", data={"id_token": "a.b.c"})
