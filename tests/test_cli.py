@@ -22,9 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def microcred(tmp: Path, *args: str, input: str | None = None,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+              env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command in `tmp` with only the LTI_MICROCRED_ variables given (None: leave that one unset)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
-    full_env.update({"LTI_MICROCRED_INSTANCE_PATH": str(tmp / "instance"), **(env or {})})
+    for key, value in {"LTI_MICROCRED_INSTANCE_PATH": str(tmp / "instance"), **(env or {})}.items():
+        if value is not None:
+            full_env[key] = value
     return subprocess.run([sys.executable, "-m", "lti_microcred.cli", *args], cwd=tmp, env=full_env, text=True,
                           capture_output=True, input=input, timeout=120)
 
@@ -47,6 +50,25 @@ def test_init_writes_a_private_secret_and_is_idempotent(instance: Path) -> None:
     assert settings.read_text() == before
     keys = microcred(instance, "keys", "list").stdout.splitlines()
     assert sorted(line.split()[1] for line in keys) == ["current", "next"]
+
+
+def test_init_puts_the_instance_where_the_site_settings_say(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "microcred.toml").write_text('instance_path = "var/microcred"\n')
+    result = microcred(tmp_path, "init", env={"LTI_MICROCRED_INSTANCE_PATH": None})
+    assert result.returncode == 0, result.stderr
+    assert "secret_key" in (tmp_path / "var" / "microcred" / "microcred.toml").read_text()
+    assert (tmp_path / "var" / "microcred" / "microcred.sqlite3").exists()
+    assert not (tmp_path / "instance").exists()
+
+
+def test_init_keeps_the_secret_of_the_site_settings(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "microcred.toml").write_text(f'secret_key = "{"s" * 48}"\n')
+    result = microcred(tmp_path, "init")
+    assert result.returncode == 0, result.stderr
+    assert "secret key written" not in result.stdout
+    assert not (tmp_path / "instance" / "microcred.toml").exists()
 
 
 def test_platform_add_list_activate_remove(instance: Path) -> None:
