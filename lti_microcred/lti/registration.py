@@ -32,6 +32,7 @@ INVITE_PURPOSE = "registration-invite"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 CANVAS_PRIVACY = "https://canvas.instructure.com/lti/privacy_level"
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
 # Hosted Canvas signs launches with one issuer per environment for every school, but serves its configuration
 # from Instructure's SSO host or the school's own *.instructure.com host: never from the issuer's host.
 CANVAS_CLOUD_ISSUERS = frozenset({"https://canvas.instructure.com", "https://canvas.beta.instructure.com",
@@ -145,23 +146,40 @@ def fetch_platform_configuration(s: Services, params: RegistrationParams) -> Pla
         doc = s.http.get_json(params.openid_configuration, headers=params.headers())
     except OutboundError as exc:
         raise RegistrationError(f"could not read the LMS configuration: {exc}") from exc
+    except RecursionError as exc:
+        raise RegistrationError("the LMS configuration nests its JSON too deep to read") from exc
     if not isinstance(doc, dict):
         raise RegistrationError("the LMS configuration is not a JSON object")
-    missing = [k for k in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
-                           "registration_endpoint") if not isinstance(doc.get(k), str) or not doc.get(k)]
-    if missing:
-        raise RegistrationError(f"the LMS configuration lacks {', '.join(missing)}")
+    _check_endpoints(doc)
     if not issuer_matches_configuration(doc["issuer"], params.openid_configuration):
         raise RegistrationError(f"issuer {doc['issuer']!r} is not on the host the configuration came from")
+    return _configuration(doc)
+
+
+def _check_endpoints(doc: dict[str, Any]) -> None:
+    """The issuer and URLs we store must be strings that fit their columns (issuer 255, URLs 2048)."""
+    missing = [k for k in ("issuer", *ENDPOINTS) if not isinstance(doc.get(k), str) or not doc.get(k)]
+    if missing:
+        raise RegistrationError(f"the LMS configuration lacks {', '.join(missing)}")
+    limits = {"issuer": 255, **{k: 2048 for k in (*ENDPOINTS, "authorization_server")}}
+    too_long = [k for k, limit in limits.items() if isinstance(doc.get(k), str) and len(doc[k]) > limit]
+    if too_long:
+        raise RegistrationError(f"the LMS configuration's {', '.join(too_long)} is longer than the tool can store")
+
+
+def _configuration(doc: dict[str, Any]) -> PlatformConfiguration:
+    """What we keep of a checked configuration; optional LTI details of the wrong shape are ignored."""
     lti = _mapping(doc.get(PLATFORM_CONFIGURATION))
-    messages = [m.get("type") for m in lti.get("messages_supported", []) if isinstance(m, dict)]
+    supported = lti.get("messages_supported")
+    messages = [m.get("type") for m in supported if isinstance(m, dict)] if isinstance(supported, list) else []
     return PlatformConfiguration(
         issuer=doc["issuer"], authorization_endpoint=doc["authorization_endpoint"],
         token_endpoint=doc["token_endpoint"], jwks_uri=doc["jwks_uri"],
         registration_endpoint=doc["registration_endpoint"],
         authorization_server=doc["authorization_server"] if isinstance(doc.get("authorization_server"), str) else None,
-        product_family_code=str(lti.get("product_family_code") or "") or None,
-        version=str(lti.get("version") or "") or None, messages_supported=[m for m in messages if m],
+        product_family_code=str(lti.get("product_family_code") or "")[:64] or None,
+        version=str(lti.get("version") or "")[:64] or None,
+        messages_supported=[m for m in messages if isinstance(m, str) and m],
     )
 
 
@@ -221,11 +239,13 @@ def register_tool(s: Services, session: Session, params: RegistrationParams,
         answer = s.http.json_of(response, config.registration_endpoint)
     except OutboundError as exc:
         raise RegistrationError(f"the LMS refused the registration: {exc}") from exc
+    except RecursionError as exc:
+        raise RegistrationError("the LMS answered the registration with JSON nested too deep to read") from exc
     if not isinstance(answer, dict) or not answer.get("client_id"):
         raise RegistrationError("the LMS answered the registration without a client_id")
-    client_id = str(answer["client_id"])
+    client_id = _lti_id(answer["client_id"], "client_id")
     tool_conf = _mapping(answer.get(TOOL_CONFIGURATION))
-    deployment_id = str(tool_conf["deployment_id"]) if tool_conf.get("deployment_id") else None
+    deployment_id = _lti_id(tool_conf["deployment_id"], "deployment_id") if tool_conf.get("deployment_id") else None
     invited = _invite_is_valid(s, params.invite)
     granted = str(answer.get("scope", "")).split()
     # An invited registration is trusted with its new deployments too; otherwise the default policy holds them.
@@ -235,6 +255,13 @@ def register_tool(s: Services, session: Session, params: RegistrationParams,
         _store_deployment(session, platform, deployment_id)
     return RegistrationOutcome(platform.id, client_id, deployment_id, platform.status, granted,
                                [sc for sc in TOOL_SCOPES if granted and sc not in granted])
+
+
+def _lti_id(value: Any, name: str) -> str:
+    """An identifier the LMS gave us, as we store it: a string or number of at most 255 characters."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > 255:
+        raise RegistrationError(f"the LMS answered the registration with an unusable {name}: {str(value)[:40]!r}")
+    return str(value)
 
 
 def _invite_is_valid(s: Services, invite: str) -> bool:

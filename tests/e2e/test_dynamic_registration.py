@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -194,3 +197,88 @@ def test_production_refuses_internal_configuration_urls(url: str) -> None:
 
     with pytest.raises(RegistrationError):
         check_fetchable(url, allow_private=False)
+
+
+class HostileLms:
+    """An LMS anyone can stand up and point the public registration URL at: it answers whatever it likes."""
+
+    def __init__(self) -> None:
+        self.config = ""
+        self.answer = json.dumps({"client_id": "hostile-client", "scope": ""})
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._answer(outer.config.replace("{BASE}", outer.url))
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self._answer(outer.answer)
+
+            def _answer(self, body: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+
+@pytest.fixture
+def hostile_lms() -> Iterator[HostileLms]:
+    lms = HostileLms()
+    yield lms
+    lms.server.shutdown()
+    lms.server.server_close()
+
+
+def hostile_config(**changes: Any) -> str:
+    config = {"issuer": "{BASE}", "authorization_endpoint": "{BASE}/auth", "token_endpoint": "{BASE}/token",
+              "jwks_uri": "{BASE}/jwks", "registration_endpoint": "{BASE}/register", **changes}
+    return json.dumps(config)
+
+
+@pytest.mark.parametrize("config", [
+    '{"issuer": ' + "[" * 5000 + "]" * 5000 + "}",
+    hostile_config(issuer="{BASE}/" + "i" * 300),
+    hostile_config(jwks_uri="{BASE}/" + "j" * 3000),
+    hostile_config(authorization_server="{BASE}/" + "a" * 3000),
+], ids=["nested 5000 deep", "issuer too long", "jwks_uri too long", "authorization_server too long"])
+def test_hostile_lms_configuration_is_refused_with_a_reason(config: str, hostile_lms: HostileLms,
+                                                            browser: Browser) -> None:
+    hostile_lms.config = config
+    refused = browser.http.get(browser.tool_url + "/lti/register",
+                               params={"openid_configuration": hostile_lms.url + "/config"})
+    assert (refused.status_code, reason_of(refused)) == (400, "registration_failed"), refused.text[:300]
+
+
+def test_odd_but_harmless_lms_configuration_is_registered_trimmed(hostile_lms: HostileLms, browser: Browser,
+                                                                 db_session) -> None:
+    hostile_lms.config = hostile_config(**{"https://purl.imsglobal.org/spec/lti-platform-configuration": {
+        "product_family_code": "p" * 300, "version": ["4.5"], "messages_supported": 5}})
+    params = {"openid_configuration": hostile_lms.url + "/config"}
+    confirm = browser.http.get(browser.tool_url + "/lti/register", params=params)
+    assert confirm.status_code == 200, reason_of(confirm)
+    done = browser.http.post(browser.tool_url + "/lti/register", data=form_fields(confirm.text))
+    assert done.status_code == 200, reason_of(done)
+    row = db_session.scalars(select(Platform)).one()
+    assert (row.status, row.product_family_code) == ("pending", "p" * 64)
+
+
+@pytest.mark.parametrize("answer", [
+    {"client_id": "c" * 300}, {"client_id": {"id": 1}},
+    {"client_id": "ok", "https://purl.imsglobal.org/spec/lti-tool-configuration": {"deployment_id": "d" * 300}},
+], ids=["client_id too long", "client_id an object", "deployment_id too long"])
+def test_hostile_registration_answer_is_refused_with_a_reason(answer: dict[str, Any], hostile_lms: HostileLms,
+                                                              browser: Browser, db_session) -> None:
+    hostile_lms.config, hostile_lms.answer = hostile_config(), json.dumps(answer)
+    params = {"openid_configuration": hostile_lms.url + "/config"}
+    confirm = browser.http.get(browser.tool_url + "/lti/register", params=params)
+    refused = browser.http.post(browser.tool_url + "/lti/register", data=form_fields(confirm.text))
+    assert (refused.status_code, reason_of(refused)) == (400, "registration_failed"), refused.text[:300]
+    assert db_session.scalars(select(Platform)).all() == []
