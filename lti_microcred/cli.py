@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .config import ENV_PREFIX, SETTINGS_FILE_NAME, ConfigError, Settings, load_settings
+from .config import ENV_PREFIX, SETTINGS_FILE_NAME, ConfigError, Settings, instance_folder, load_settings, site_settings
 from .db import transaction
 from .services import Services
 
@@ -30,10 +30,12 @@ def main() -> None:
 
 
 # --- set-up and serving -----------------------------------------------------------------------------
-def ensure_secret(instance_path: str) -> Path | None:
+def ensure_secret() -> Path | None:
     """Write a generated secret key into the instance settings file unless one is configured already."""
-    if os.environ.get(ENV_PREFIX + "SECRET_KEY"):
+    site = site_settings()
+    if os.environ.get(ENV_PREFIX + "SECRET_KEY") or "secret_key" in site:
         return None
+    instance_path = instance_folder(os.environ, None, site)
     path = Path(os.environ.get(ENV_PREFIX + "CONFIG") or Path(instance_path) / SETTINGS_FILE_NAME)
     existing = path.read_text() if path.exists() else ""
     if "secret_key" in existing:
@@ -70,8 +72,10 @@ def print_urls(settings: Settings) -> None:
 @main.command()
 def init() -> None:
     """Create the settings file (secret), migrate the database, generate the tool's keys."""
-    instance = os.environ.get(ENV_PREFIX + "INSTANCE_PATH", "instance")
-    written = ensure_secret(instance)
+    try:
+        written = ensure_secret()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
     if written:
         click.echo(f"secret key written to {written}")
     services = _services()

@@ -94,7 +94,8 @@ def drain(services: Services, timeout: float = 30.0, tick: bool = True, options:
 @click.option("--lease-seconds", default=WorkerOptions.lease_seconds, show_default=True,
               help="How long a claimed row is ours; a crashed worker's rows are free again after this.")
 @click.option("--drain", "drain_only", is_flag=True, help="Deliver what is due, then exit.")
-@click.option("--no-schedule", is_flag=True, help="Do not queue roster syncs and grade read-backs.")
+@click.option("--no-schedule", is_flag=True,
+              help="Do not queue roster syncs and grade read-backs (ended launch sessions are still deleted).")
 def worker_command(batch: int, concurrency: int, lease_seconds: float, drain_only: bool, no_schedule: bool) -> None:
     """Deliver grades, awards and credentials from the outbox (run as many as you like)."""
     from .cli import _services
@@ -108,7 +109,7 @@ def worker_command(batch: int, concurrency: int, lease_seconds: float, drain_onl
         click.echo(f"delivered {drain(services, timeout=3600, tick=not no_schedule, options=options)} row(s)")
         return
     worker = runtime.worker(options)
-    tick = None if no_schedule else runtime.scheduler.tick
+    tick = runtime.scheduler.purge_sessions if no_schedule else runtime.scheduler.tick
 
     def _stop(_signum: int, _frame: Any) -> None:
         worker.stop(0)

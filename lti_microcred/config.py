@@ -1,4 +1,5 @@
-"""Layered settings: defaults -> settings file -> LTI_MICROCRED_* environment, validated at start."""
+"""Layered settings: defaults -> config/microcred.toml -> instance settings file -> LTI_MICROCRED_* environment,
+validated at start."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from urllib.parse import urlsplit
 ENV_PREFIX = "LTI_MICROCRED_"
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused in production)
 SETTINGS_FILE_NAME = "microcred.toml"
+# Site-wide settings shared by every instance run from this directory (optional, never committed).
+SITE_SETTINGS_FILE = Path("config") / SETTINGS_FILE_NAME
 
 
 class ConfigError(Exception):
@@ -93,16 +96,27 @@ class Settings:
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the layers in order and validate the result."""
+    """Read the layers in order (defaults, site file, instance file, environment, overrides) and validate."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    instance = environ.get(ENV_PREFIX + "INSTANCE_PATH") or (overrides or {}).get("instance_path") or "instance"
-    values.update(_read_file(_settings_file(environ, str(instance))))
+    site = site_settings()
+    values: dict[str, Any] = dict(site)
+    values.update(_read_file(_settings_file(environ, instance_folder(environ, overrides, site))))
     values.update(_read_env(environ))
     values.update(overrides or {})
     settings = Settings(**_coerce(values))
     validate(settings)
     return settings
+
+
+def site_settings() -> dict[str, Any]:
+    """The site-wide layer: config/microcred.toml in the working directory ({} when there is none)."""
+    return _read_file(SITE_SETTINGS_FILE.resolve() if SITE_SETTINGS_FILE.is_file() else None)
+
+
+def instance_folder(environ: Mapping[str, str], overrides: Mapping[str, Any] | None, site: Mapping[str, Any]) -> str:
+    """Where the instance file lives: the environment, the overrides, the site file, else ./instance."""
+    return str(environ.get(ENV_PREFIX + "INSTANCE_PATH") or (overrides or {}).get("instance_path")
+               or site.get("instance_path") or "instance")
 
 
 def _settings_file(environ: Mapping[str, str], instance_path: str) -> Path | None:

@@ -2,8 +2,9 @@
 
 uWSGI rather than gunicorn: its C request loop costs less than half of gunicorn's per request (0.17 vs
 0.40 ms of CPU for a minimal Flask view with 2 processes x 4 threads, measured on this machine), and a
-launch is three requests. Plain HTTP sockets close after each response, so an idle keep-alive client can
-never hold a worker thread; put a reverse proxy in front for TLS and slow clients.
+launch is three requests. Clients talk to uWSGI's HTTP router, an async process that keeps their
+connections alive (`--http-keepalive`) and passes each request to a worker, so an idle keep-alive client
+never holds a worker thread; put a reverse proxy in front for TLS and slow clients.
 """
 
 from __future__ import annotations

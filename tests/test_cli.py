@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
+
+from tests.conftest import free_port
+from tests.support.driver import Browser, data_attr, reason_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def microcred(tmp: Path, *args: str, input: str | None = None,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+              env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command in `tmp` with only the LTI_MICROCRED_ variables given (None: leave that one unset)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
-    full_env.update({"LTI_MICROCRED_INSTANCE_PATH": str(tmp / "instance"), **(env or {})})
+    for key, value in {"LTI_MICROCRED_INSTANCE_PATH": str(tmp / "instance"), **(env or {})}.items():
+        if value is not None:
+            full_env[key] = value
     return subprocess.run([sys.executable, "-m", "lti_microcred.cli", *args], cwd=tmp, env=full_env, text=True,
                           capture_output=True, input=input, timeout=120)
 
@@ -39,6 +50,25 @@ def test_init_writes_a_private_secret_and_is_idempotent(instance: Path) -> None:
     assert settings.read_text() == before
     keys = microcred(instance, "keys", "list").stdout.splitlines()
     assert sorted(line.split()[1] for line in keys) == ["current", "next"]
+
+
+def test_init_puts_the_instance_where_the_site_settings_say(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "microcred.toml").write_text('instance_path = "var/microcred"\n')
+    result = microcred(tmp_path, "init", env={"LTI_MICROCRED_INSTANCE_PATH": None})
+    assert result.returncode == 0, result.stderr
+    assert "secret_key" in (tmp_path / "var" / "microcred" / "microcred.toml").read_text()
+    assert (tmp_path / "var" / "microcred" / "microcred.sqlite3").exists()
+    assert not (tmp_path / "instance").exists()
+
+
+def test_init_keeps_the_secret_of_the_site_settings(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "microcred.toml").write_text(f'secret_key = "{"s" * 48}"\n')
+    result = microcred(tmp_path, "init")
+    assert result.returncode == 0, result.stderr
+    assert "secret key written" not in result.stdout
+    assert not (tmp_path / "instance" / "microcred.toml").exists()
 
 
 def test_platform_add_list_activate_remove(instance: Path) -> None:
@@ -98,3 +128,50 @@ def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 def test_tool_json_is_the_canvas_configuration_with_a_placeholder_host(tmp_path: Path) -> None:
     result = microcred(tmp_path, "canvas-config", "--base-url", "https://{{TOOL_HOST}}")
     assert json.loads(result.stdout) == json.loads((ROOT / "tool.json").read_text())
+
+
+def _free_port_pair() -> int:
+    """A port P with P+1 free too: the demo LMS takes P+1."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two adjacent free ports")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_demo_serves_the_learner_launch_it_prints(tmp_path: Path) -> None:
+    port = _free_port_pair()
+    tool, lms = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
+    env["LTI_MICROCRED_INSTANCE_PATH"] = str(tmp_path / "instance")
+    demo = subprocess.Popen([sys.executable, "-m", "lti_microcred.cli", "demo", "--port", str(port)], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    browser = Browser(tool)
+    try:
+        deadline = time.monotonic() + 20
+        while not (_answers(tool + "/health") and _answers(lms + "/")):
+            assert demo.poll() is None and time.monotonic() < deadline, "the demo did not start"
+            time.sleep(0.2)
+        page = browser.http.get(lms + "/launch?user=learner-1")  # the link the demo prints for the learner
+        frame = re.search(r'<iframe id="tool-frame"[^>]*?src="([^"]+)"', page.text, re.S)
+        assert frame, page.text[:500]
+        login = browser.start_login(html.unescape(frame.group(1)))
+        landing = browser.follow(browser.post_launch(*browser.authorize(login)))
+        assert landing.status_code == 200, reason_of(landing)
+        assert data_attr(landing.text, "role") == "learner" and "Lea Learner" in landing.text
+    finally:
+        browser.close()
+        demo.terminate()
+        output, _ = demo.communicate(timeout=10)
+    assert f"{lms}/launch?user=learner-1" in output

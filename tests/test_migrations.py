@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,3 +59,17 @@ def test_downgrade_to_base_and_up_again(empty_engine: Engine) -> None:
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_engine)
     assert "launch_sessions" in inspect(empty_engine).get_table_names()
+
+
+def test_alembic_check_from_the_command_line_is_clean(tmp_path: Path) -> None:
+    """What an operator runs from the repository root: `alembic upgrade head`, then `alembic check`."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
+    env.update(LTI_MICROCRED_INSTANCE_PATH=str(tmp_path),
+               LTI_MICROCRED_DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}")
+    for args in (["upgrade", "head"], ["check"]):
+        result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(root / "alembic.ini"), *args], cwd=root,
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "No new upgrade operations detected" in result.stdout + result.stderr
+    assert (tmp_path / "check.sqlite3").exists()

@@ -77,6 +77,7 @@ def create_platform_app(platform: DevPlatform) -> Flask:
         return render_template("storage_frame.html")
 
     @app.route("/.well-known/openid-configuration")
+    @app.route("/api/lti/security/openid-configuration")  # Canvas's address for it
     def openid_configuration() -> Response:
         if platform.setup.flavour == "canvas" and not request.headers.get("Authorization", "").startswith("Bearer "):
             raise PlatformRefusal("Canvas wants the registration token as a bearer token", 401)

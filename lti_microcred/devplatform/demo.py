@@ -7,14 +7,13 @@ in a cross-site iframe, as it does under Moodle or Canvas.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any
 
 import click
 from werkzeug.serving import make_server
 
-from ..config import ENV_PREFIX, ConfigError, load_settings
+from ..config import ConfigError, load_settings
 from ..db import transaction
 from ..lti.admin import PlatformSpec, add_platform
 from ..services import Services
@@ -47,7 +46,7 @@ def run_demo(port: int, flavour: str = "canvas") -> None:
     tool_url, lms_url = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
     if load_settings().is_production:
         raise ConfigError("the demo LMS is not for production; unset LTI_MICROCRED_ENV=production")
-    ensure_secret(os.environ.get(ENV_PREFIX + "INSTANCE_PATH", "instance"))
+    ensure_secret()
     services = Services.from_settings(load_settings({"base_url": tool_url}))
     initialise(services)
     platform = DevPlatform(DevPlatformSetup(base_url=lms_url, tool_base_url=tool_url, flavour=flavour))

@@ -73,6 +73,7 @@ class DevPlatformSetup:
     flavour: str = "moodle"  # or "canvas"
     client_id: str = "microcred-demo"
     deployment_id: str = "1"
+    issuer: str = ""  # default: base_url; hosted Canvas signs as https://canvas.instructure.com from other hosts
     course_id: str = "DEMO-101"
     course_title: str = "Demo course: Data Analysis Micro-credential"
 
@@ -104,7 +105,7 @@ class DevPlatform:
     # --- identity ------------------------------------------------------------------------------------
     @property
     def issuer(self) -> str:
-        return self.setup.base_url
+        return self.setup.issuer or self.setup.base_url
 
     def url(self, path: str) -> str:
         return self.setup.base_url.rstrip("/") + path

@@ -1,5 +1,6 @@
-"""Periodic work of the delivery loop: learn service URLs from new launches, and queue roster syncs and
-grade read-backs when a course is due (on launch, then every roster_sync_minutes / grade_readback_minutes).
+"""Periodic work of the delivery loop: learn service URLs from new launches, queue roster syncs and
+grade read-backs when a course is due (on launch, then every roster_sync_minutes / grade_readback_minutes),
+and delete ended launch sessions every few minutes.
 
 Jobs go through the outbox like every delivery (leases, retries, errors kept), so any worker may run them;
 a conditional UPDATE of the due time decides which worker queues them.
@@ -17,6 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 from .. import outbox
 from ..db import transaction, utcnow
 from ..lti.models import LaunchSession
+from ..lti.sessions import SessionPurge, replay_window_seconds
 from .course import note_launches
 from .models import CourseServices
 from .readback import read_back
@@ -38,12 +40,17 @@ class Scheduler:
         self.tick_seconds = tick_seconds
         self._cursor: int | None = None
         self._next = 0.0
+        settings = runtime.services.settings
+        self.purge_sessions = SessionPurge(
+            runtime.services.sessions, runtime.services.read_sessions,
+            replay_window_seconds(settings.iat_max_age_seconds, settings.clock_skew_seconds))
 
     def tick(self, force: bool = False) -> int:
         """Scan launches and queue due jobs, at most every tick_seconds; returns how many jobs were queued."""
         if not force and time.monotonic() < self._next:
             return 0
         self._next = time.monotonic() + self.tick_seconds
+        self.purge_sessions()  # every few minutes at most; ended launch sessions would pile up forever
         if not self._anything_to_do():
             return 0  # the usual case: no write transaction (SQLite has one writer for everyone)
         settings = self.runtime.services.settings

@@ -22,6 +22,10 @@ DL_MSG = DL + "msg"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
+# Claims the specs define as JSON objects: anything else in them is refused before any code reads them.
+OBJECT_CLAIMS = (RESOURCE_LINK, CONTEXT, CUSTOM, TOOL_PLATFORM, LAUNCH_PRESENTATION, LIS, DL_SETTINGS, AGS_ENDPOINT,
+                 NRPS)
+
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"

@@ -7,6 +7,7 @@ key object cached, the check is one RSA verification.
 from __future__ import annotations
 
 import binascii
+import math
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -40,12 +41,21 @@ def check_times(body: dict[str, Any], now: float, skew: int, max_age: int) -> No
     for claim in ("exp", "iat"):
         if claim not in body:
             raise MissingClaim(f"the id_token has no {claim} claim")
-    values = {k: body[k] for k in ("exp", "iat", "nbf") if k in body}
-    if any(not isinstance(v, int | float) or isinstance(v, bool) for v in values.values()):
-        raise InvalidClaim("exp, iat and nbf must be numbers")
+    values = {k: _seconds(k, body[k]) for k in ("exp", "iat", "nbf") if k in body}
     if values["exp"] < now - skew:
         raise Expired("the id_token's exp has passed")
     if values["iat"] > now + skew or values.get("nbf", now) > now + skew:
         raise IssuedInFuture(f"iat is {int(values['iat'] - now)} s in the future")
     if now - values["iat"] > max_age + skew:
         raise Expired(f"the id_token was issued {int(now - values['iat'])} s ago; the limit is {max_age} s")
+
+
+def _seconds(claim: str, value: Any) -> float:
+    """A time claim as float seconds; NaN, infinities and out-of-range numbers would compare as 'fine'."""
+    try:
+        seconds = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    except OverflowError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise InvalidClaim(f"{claim} must be a finite number of seconds, got {str(value)[:40]!r}")
+    return seconds

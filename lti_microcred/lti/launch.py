@@ -143,15 +143,15 @@ class ToolMessageLaunch(MessageLaunch):
         try:
             header = json.loads(b64url_decode(parts[0]))
             body = json.loads(b64url_decode(parts[1]))
-        except ValueError as exc:
-            raise MalformedToken("the id_token cannot be decoded") from exc
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested deeper than Python recurses
+            raise MalformedToken("the id_token cannot be decoded (not base64url JSON, or nested too deep)") from exc
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise MalformedToken("the id_token header or body is not a JSON object")
-        alg = header.get("alg")
-        if alg not in ALLOWED_ALGS:
-            raise UnsupportedAlgorithm(f"the id_token uses alg {alg!r}; LTI requires RS256")
-        if not header.get("kid"):
-            raise MalformedToken("the id_token header has no kid")
+        alg, kid = header.get("alg"), header.get("kid")
+        if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
+            raise UnsupportedAlgorithm(f"the id_token uses alg {str(alg)[:40]!r}; LTI requires RS256")
+        if not isinstance(kid, str) or not kid:
+            raise MalformedToken("the id_token header has no kid naming the platform's key")
         self._jwt = {"header": header, "body": body}  # type: ignore[typeddict-item]
 
     def _check_platform_and_audience(self) -> None:
@@ -204,12 +204,18 @@ class ToolMessageLaunch(MessageLaunch):
                 raise MissingClaim(f"the id_token has no {name} claim")
         if body[c.VERSION] != "1.3.0":
             raise InvalidClaim(f"LTI version {body[c.VERSION]!r} is not 1.3.0")
-        if body[c.MESSAGE_TYPE] not in c.SUPPORTED_MESSAGE_TYPES:
-            raise InvalidClaim(f"message type {body[c.MESSAGE_TYPE]!r} is not supported")
+        message_type = body[c.MESSAGE_TYPE]
+        if not isinstance(message_type, str) or message_type not in c.SUPPORTED_MESSAGE_TYPES:
+            raise InvalidClaim(f"message type {str(message_type)[:60]!r} is not supported")
         if not isinstance(body[c.ROLES], list):
             raise InvalidClaim("roles is not a list")
         if not body.get("sub"):
             raise MissingClaim("the id_token has no sub (user) claim; anonymous launches are not supported")
+        if not isinstance(body["sub"], str):
+            raise InvalidClaim("sub (the user id) is not a string")
+        for claim in c.OBJECT_CLAIMS:
+            if claim in body and not isinstance(body[claim], dict):
+                raise InvalidClaim(f"the claim {claim} is not a JSON object")
         try:
             self.validate_message()
         except LtiException as exc:

@@ -62,8 +62,10 @@ class PlatformKeyCache:
         self._sets.clear()
 
     def key_for(self, platform: PlatformInfo, kid: str, alg: str) -> Any:
-        if alg not in ALLOWED_ALGS:
-            raise UnsupportedAlgorithm(f"the token is signed with {alg!r}; only RS256/RS384/RS512 are accepted")
+        if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
+            raise UnsupportedAlgorithm(f"the token is signed with {str(alg)[:40]!r}; only RS256/384/512 are accepted")
+        if not isinstance(kid, str):
+            raise UnknownKey("the token's kid is not a string, so it names no published key")
         keys = self._static(platform) if platform.key_set_json else self._remote(platform, kid)
         found = keys.get(kid)
         if found is None:

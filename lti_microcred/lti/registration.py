@@ -12,7 +12,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pylti1p3.dynamic_registration import DynamicRegistration
 from sqlalchemy import select
@@ -32,6 +32,13 @@ INVITE_PURPOSE = "registration-invite"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 CANVAS_PRIVACY = "https://canvas.instructure.com/lti/privacy_level"
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
+# Hosted Canvas signs launches with one issuer per environment for every school, but serves its configuration
+# from Instructure's SSO host or the school's own *.instructure.com host: never from the issuer's host.
+CANVAS_CLOUD_ISSUERS = frozenset({"https://canvas.instructure.com", "https://canvas.beta.instructure.com",
+                                  "https://canvas.test.instructure.com"})
+CANVAS_SSO_HOSTS = frozenset({"sso.canvaslms.com", "sso.beta.canvaslms.com", "sso.test.canvaslms.com"})
+CANVAS_CONFIGURATION_PATH = "/api/lti/security/openid-configuration"
 
 
 class RegistrationError(LaunchError):
@@ -102,6 +109,8 @@ def check_fetchable(url: str, allow_private: bool) -> None:
         return
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except ValueError as exc:
+        raise RegistrationError(f"the configuration URL {url!r} has no usable port") from exc
     except OSError as exc:
         raise RegistrationError(f"cannot resolve {parts.hostname}: {exc}") from exc
     for address in addresses:
@@ -110,29 +119,67 @@ def check_fetchable(url: str, allow_private: bool) -> None:
             raise RegistrationError(f"{parts.hostname} resolves to a non-public address ({ip})")
 
 
+def issuer_matches_configuration(issuer: str, configuration_url: str) -> bool:
+    """LTI-DR 3.5.1: the issuer is on the host that served the configuration (https://www.imsglobal.org/spec/
+    lti-dr/v1p0#issuer-and-openid-configuration-url-match); hosted Canvas only from Instructure's own hosts."""
+    parts = urlsplit(configuration_url)
+    if urlsplit(issuer).netloc == parts.netloc:
+        return True
+    return issuer in CANVAS_CLOUD_ISSUERS and _is_instructure_configuration(parts)
+
+
+def _is_instructure_configuration(parts: SplitResult) -> bool:
+    """Canvas's configuration address on Instructure's SSO host or a school's *.instructure.com host, https only."""
+    host = parts.hostname or ""
+    try:
+        default_port = parts.port in (None, 443)
+    except ValueError:  # not a port number
+        return False
+    return (parts.scheme == "https" and default_port and "@" not in parts.netloc
+            and parts.path == CANVAS_CONFIGURATION_PATH
+            and (host in CANVAS_SSO_HOSTS or host.endswith(".instructure.com")))
+
+
 def fetch_platform_configuration(s: Services, params: RegistrationParams) -> PlatformConfiguration:
     check_fetchable(params.openid_configuration, allow_private=not s.settings.is_production)
     try:
         doc = s.http.get_json(params.openid_configuration, headers=params.headers())
     except OutboundError as exc:
         raise RegistrationError(f"could not read the LMS configuration: {exc}") from exc
+    except RecursionError as exc:
+        raise RegistrationError("the LMS configuration nests its JSON too deep to read") from exc
     if not isinstance(doc, dict):
         raise RegistrationError("the LMS configuration is not a JSON object")
-    missing = [k for k in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
-                           "registration_endpoint") if not isinstance(doc.get(k), str) or not doc.get(k)]
+    _check_endpoints(doc)
+    if not issuer_matches_configuration(doc["issuer"], params.openid_configuration):
+        raise RegistrationError(f"issuer {doc['issuer']!r} is not on the host the configuration came from")
+    return _configuration(doc)
+
+
+def _check_endpoints(doc: dict[str, Any]) -> None:
+    """The issuer and URLs we store must be strings that fit their columns (issuer 255, URLs 2048)."""
+    missing = [k for k in ("issuer", *ENDPOINTS) if not isinstance(doc.get(k), str) or not doc.get(k)]
     if missing:
         raise RegistrationError(f"the LMS configuration lacks {', '.join(missing)}")
-    if urlsplit(doc["issuer"]).netloc != urlsplit(params.openid_configuration).netloc:
-        raise RegistrationError(f"issuer {doc['issuer']!r} is not on the host the configuration came from")
+    limits = {"issuer": 255, **{k: 2048 for k in (*ENDPOINTS, "authorization_server")}}
+    too_long = [k for k, limit in limits.items() if isinstance(doc.get(k), str) and len(doc[k]) > limit]
+    if too_long:
+        raise RegistrationError(f"the LMS configuration's {', '.join(too_long)} is longer than the tool can store")
+
+
+def _configuration(doc: dict[str, Any]) -> PlatformConfiguration:
+    """What we keep of a checked configuration; optional LTI details of the wrong shape are ignored."""
     lti = _mapping(doc.get(PLATFORM_CONFIGURATION))
-    messages = [m.get("type") for m in lti.get("messages_supported", []) if isinstance(m, dict)]
+    supported = lti.get("messages_supported")
+    messages = [m.get("type") for m in supported if isinstance(m, dict)] if isinstance(supported, list) else []
     return PlatformConfiguration(
         issuer=doc["issuer"], authorization_endpoint=doc["authorization_endpoint"],
         token_endpoint=doc["token_endpoint"], jwks_uri=doc["jwks_uri"],
         registration_endpoint=doc["registration_endpoint"],
         authorization_server=doc["authorization_server"] if isinstance(doc.get("authorization_server"), str) else None,
-        product_family_code=str(lti.get("product_family_code") or "") or None,
-        version=str(lti.get("version") or "") or None, messages_supported=[m for m in messages if m],
+        product_family_code=str(lti.get("product_family_code") or "")[:64] or None,
+        version=str(lti.get("version") or "")[:64] or None,
+        messages_supported=[m for m in messages if isinstance(m, str) and m],
     )
 
 
@@ -192,11 +239,13 @@ def register_tool(s: Services, session: Session, params: RegistrationParams,
         answer = s.http.json_of(response, config.registration_endpoint)
     except OutboundError as exc:
         raise RegistrationError(f"the LMS refused the registration: {exc}") from exc
+    except RecursionError as exc:
+        raise RegistrationError("the LMS answered the registration with JSON nested too deep to read") from exc
     if not isinstance(answer, dict) or not answer.get("client_id"):
         raise RegistrationError("the LMS answered the registration without a client_id")
-    client_id = str(answer["client_id"])
+    client_id = _lti_id(answer["client_id"], "client_id")
     tool_conf = _mapping(answer.get(TOOL_CONFIGURATION))
-    deployment_id = str(tool_conf["deployment_id"]) if tool_conf.get("deployment_id") else None
+    deployment_id = _lti_id(tool_conf["deployment_id"], "deployment_id") if tool_conf.get("deployment_id") else None
     invited = _invite_is_valid(s, params.invite)
     granted = str(answer.get("scope", "")).split()
     # An invited registration is trusted with its new deployments too; otherwise the default policy holds them.
@@ -206,6 +255,13 @@ def register_tool(s: Services, session: Session, params: RegistrationParams,
         _store_deployment(session, platform, deployment_id)
     return RegistrationOutcome(platform.id, client_id, deployment_id, platform.status, granted,
                                [sc for sc in TOOL_SCOPES if granted and sc not in granted])
+
+
+def _lti_id(value: Any, name: str) -> str:
+    """An identifier the LMS gave us, as we store it: a string or number of at most 255 characters."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > 255:
+        raise RegistrationError(f"the LMS answered the registration with an unusable {name}: {str(value)[:40]!r}")
+    return str(value)
 
 
 def _invite_is_valid(s: Services, invite: str) -> bool:

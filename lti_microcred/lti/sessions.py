@@ -5,23 +5,30 @@ No third-party cookie is involved, so the session survives inside an LMS iframe 
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from ..db import UTCDateTime, utcnow
+from ..db import UTCDateTime, transaction, utcnow
 from ..signing import Signer
 from .errors import SessionExpired, StateMismatch
 from .models import Context, Deployment, LaunchSession, Platform, ResourceLink, User
 from .persistence import state_hash, token_hash
 from .roles import ROLE_LABELS, STAFF_ROLES
 
+log = logging.getLogger(__name__)
 CSRF_PURPOSE = "csrf"
 MAX_TOKEN_LENGTH = 64
+PURGE_INTERVAL_SECONDS = 300.0  # each process deletes ended sessions at most this often
+PURGE_BATCH = 1000  # rows per delete transaction (short write locks on SQLite)
+PURGE_MAX_BATCHES = 100
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,59 @@ def check_csrf(signer: Signer, session_token: str, submitted: str | None) -> boo
     return bool(submitted) and hmac.compare_digest(str(submitted), csrf_token(signer, session_token))
 
 
-def purge_expired(db: Session) -> int:
-    """Delete ended sessions; their nonces are past the iat window, so replay protection is intact."""
-    result = db.execute(delete(LaunchSession).where(LaunchSession.expires_dt < utcnow()))
+def replay_window_seconds(iat_max_age_seconds: int, clock_skew_seconds: int) -> int:
+    """How long after a launch its id_token could still be accepted: iat may be skew ahead, then max_age + skew old."""
+    return iat_max_age_seconds + 2 * clock_skew_seconds
+
+
+def _purgeable(window_seconds: int) -> Select[Any]:
+    """Ended sessions whose id_token can no longer be accepted (their nonce guards nothing), oldest first.
+
+    The newest row always stays: SQLite gives a new row the highest id + 1, and the delivery scheduler reads
+    launches by increasing id, so an emptied table would hand out ids it has already passed."""
+    now = utcnow()
+    newest = select(func.max(LaunchSession.id)).scalar_subquery()
+    return (select(LaunchSession.id)
+            .where(LaunchSession.expires_dt < now,
+                   LaunchSession.created_dt < now - dt.timedelta(seconds=window_seconds),
+                   LaunchSession.id < newest)
+            .order_by(LaunchSession.id))
+
+
+def purge_expired(db: Session, window_seconds: int, batch: int = PURGE_BATCH) -> int:
+    """Delete up to `batch` ended sessions that no longer guard a replay; returns how many."""
+    doomed = _purgeable(window_seconds).limit(batch)
+    result = db.execute(delete(LaunchSession).where(LaunchSession.id.in_(doomed))
+                        .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class SessionPurge:
+    """Keeps launch_sessions from growing forever: run from the delivery loop's tick, it purges at most once
+    every `interval_seconds` per process, and reads before it takes a write transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session], window_seconds: int,
+                 interval_seconds: float = PURGE_INTERVAL_SECONDS) -> None:
+        self._sessions = sessions
+        self._read_sessions = read_sessions
+        self.window_seconds = window_seconds
+        self.interval_seconds = interval_seconds
+        self._next = 0.0
+
+    def __call__(self) -> int:
+        """Rows deleted now (0 between runs)."""
+        if time.monotonic() < self._next:
+            return 0
+        self._next = time.monotonic() + self.interval_seconds
+        with self._read_sessions() as db:
+            if db.execute(_purgeable(self.window_seconds).limit(1)).first() is None:
+                return 0
+        deleted = 0
+        for _ in range(PURGE_MAX_BATCHES):  # bounded, so one run never holds up deliveries for long
+            with transaction(self._sessions) as db:
+                count = purge_expired(db, self.window_seconds)
+            deleted += count
+            if count < PURGE_BATCH:
+                break
+        log.info("deleted %d ended launch sessions", deleted)
+        return deleted

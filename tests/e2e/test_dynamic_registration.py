@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from requests import PreparedRequest, Response
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from lti_microcred.db import transaction
+from lti_microcred.devplatform.app import create_platform_app
+from lti_microcred.devplatform.demo import start_in_thread
+from lti_microcred.devplatform.platform import DevPlatform, DevPlatformSetup
 from lti_microcred.lti.admin import activate
 from lti_microcred.lti.models import Deployment, Platform
-from lti_microcred.lti.registration import make_invite
+from lti_microcred.lti.registration import issuer_matches_configuration, make_invite
+from lti_microcred.services import Services
+from tests.conftest import free_port
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
+
+CANVAS_ISSUER = "https://canvas.instructure.com"
+CANVAS_CONFIG_PATH = "/api/lti/security/openid-configuration"
 
 
 def register(browser: Browser, lms: LmsHandle, invite: str = "", config_url: str | None = None) -> Any:
@@ -64,19 +78,85 @@ def test_moodle_registration_is_pending_until_an_admin_activates_it(moodle: LmsH
     assert page.status_code == 200, reason_of(page)
 
 
-def test_canvas_registration_with_an_invite_is_active_at_once(canvas: LmsHandle, browser: Browser, services,
-                                                             db_session) -> None:
-    done = register(browser, canvas, invite=make_invite(services))
+class Rerouted(HTTPAdapter):
+    """What DNS does for the real Instructure hosts: their requests reach the loopback Canvas instead."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        scheme_and_host = "/".join(str(request.url).split("/", 3)[:3])
+        request.url = self.target + str(request.url)[len(scheme_and_host):]
+        return super().send(request, *args, **kwargs)
+
+
+@pytest.fixture
+def hosted_canvas(services: Services, live_tool: str) -> Iterator[LmsHandle]:
+    """A Canvas shaped like Instructure's cloud: it signs as https://canvas.instructure.com and serves its
+    configuration from sso.canvaslms.com or the school's *.instructure.com host (routed here to loopback)."""
+    port = free_port()
+    platform = DevPlatform(DevPlatformSetup(base_url=f"http://localhost:{port}", tool_base_url=live_tool,
+                                            flavour="canvas", client_id="unused", issuer=CANVAS_ISSUER))
+    server = start_in_thread(create_platform_app(platform), "127.0.0.1", port)
+    hosts = ("https://sso.canvaslms.com/", "https://school.instructure.com/", "https://evilinstructure.com/")
+    for host in hosts:
+        services.http.session.mount(host, Rerouted(platform.url("")))
+    yield LmsHandle(platform, 0, live_tool)
+    for host in hosts:
+        services.http.session.adapters.pop(host)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("config_host", ["https://sso.canvaslms.com", "https://school.instructure.com"])
+def test_hosted_canvas_registration_with_an_invite_is_active_at_once(hosted_canvas: LmsHandle, config_host: str,
+                                                                    browser: Browser, services,
+                                                                    db_session) -> None:
+    done = register(browser, hosted_canvas, invite=make_invite(services), config_url=config_host + CANVAS_CONFIG_PATH)
     assert done.status_code == 200, reason_of(done)
     assert 'data-status="active"' in done.text
-    client_id = new_client_id(canvas)
+    client_id = new_client_id(hosted_canvas)
     row = db_session.scalars(select(Platform).where(Platform.client_id == client_id)).one()
-    assert (row.status, row.product_family_code, row.deployment_policy) == ("active", "canvas", "accept")
-    assert row.auth_audience == canvas.platform.url("/token")
+    assert (row.issuer, row.status, row.product_family_code, row.deployment_policy) == (
+        CANVAS_ISSUER, "active", "canvas", "accept")
+    assert row.auth_audience == hosted_canvas.platform.url("/token")
     # Canvas gives no deployment id at registration: the first signed launch records it.
-    login = browser.start_login(canvas.platform.login_url("instructor-1", client_id=client_id))
+    login = browser.start_login(hosted_canvas.platform.login_url("instructor-1", client_id=client_id))
     page = browser.follow(browser.post_launch(*browser.authorize(login)))
     assert page.status_code == 200, reason_of(page)
+
+
+@pytest.mark.parametrize("config_url", ["LOOPBACK", "https://evilinstructure.com" + CANVAS_CONFIG_PATH])
+def test_canvas_issuer_from_a_host_that_is_not_instructures_is_refused(hosted_canvas: LmsHandle, config_url: str,
+                                                                      browser: Browser, db_session) -> None:
+    url = hosted_canvas.platform.url(CANVAS_CONFIG_PATH) if config_url == "LOOPBACK" else config_url
+    refused = register(browser, hosted_canvas, invite="", config_url=url)
+    assert (refused.status_code, reason_of(refused)) == (400, "registration_failed")
+    assert "not on the host" in refused.text
+    assert db_session.scalars(select(Platform)).all() == []
+
+
+@pytest.mark.parametrize(("issuer", "config_url", "accepted"), [
+    ("https://moodle.example.edu", "https://moodle.example.edu/mod/lti/openid-configuration.php", True),
+    (CANVAS_ISSUER, "https://sso.canvaslms.com" + CANVAS_CONFIG_PATH, True),
+    (CANVAS_ISSUER, "https://SSO.CanvasLMS.com" + CANVAS_CONFIG_PATH, True),
+    ("https://canvas.beta.instructure.com", "https://sso.beta.canvaslms.com" + CANVAS_CONFIG_PATH, True),
+    (CANVAS_ISSUER, "https://school.instructure.com" + CANVAS_CONFIG_PATH, True),
+    (CANVAS_ISSUER, "https://school.beta.instructure.com:443" + CANVAS_CONFIG_PATH, True),
+    ("https://moodle.example.edu", "https://moodle.example.edu.evil.example/config", False),
+    ("https://evil.example", "https://sso.canvaslms.com" + CANVAS_CONFIG_PATH, False),
+    (CANVAS_ISSUER, "https://evilinstructure.com" + CANVAS_CONFIG_PATH, False),
+    (CANVAS_ISSUER, "https://instructure.com.evil.example" + CANVAS_CONFIG_PATH, False),
+    (CANVAS_ISSUER, "http://sso.canvaslms.com" + CANVAS_CONFIG_PATH, False),
+    (CANVAS_ISSUER, "https://sso.canvaslms.com:8443" + CANVAS_CONFIG_PATH, False),
+    (CANVAS_ISSUER, "https://school.instructure.com/courses/1/files/2/download", False),
+    (CANVAS_ISSUER, "https://evil.example@sso.canvaslms.com" + CANVAS_CONFIG_PATH, False),
+    (CANVAS_ISSUER, "https://sso.canvaslms.com:notaport" + CANVAS_CONFIG_PATH, False),
+    ("https://canvas.example.edu", "https://sso.canvaslms.com" + CANVAS_CONFIG_PATH, False),
+])
+def test_which_configuration_hosts_may_speak_for_an_issuer(issuer: str, config_url: str, accepted: bool) -> None:
+    assert issuer_matches_configuration(issuer, config_url) is accepted
 
 
 def test_forged_invite_registers_as_pending(canvas: LmsHandle, browser: Browser, db_session) -> None:
@@ -110,9 +190,95 @@ def test_unreachable_configuration_is_a_clear_error(browser: Browser, live_tool:
     assert (response.status_code, reason_of(response)) == (400, "registration_failed")
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.1/config", "https://127.0.0.1/config", "file:///etc/passwd"])
+@pytest.mark.parametrize("url", ["http://10.0.0.1/config", "https://127.0.0.1/config", "file:///etc/passwd",
+                                 "https://example.com:notaport/config"])
 def test_production_refuses_internal_configuration_urls(url: str) -> None:
     from lti_microcred.lti.registration import RegistrationError, check_fetchable
 
     with pytest.raises(RegistrationError):
         check_fetchable(url, allow_private=False)
+
+
+class HostileLms:
+    """An LMS anyone can stand up and point the public registration URL at: it answers whatever it likes."""
+
+    def __init__(self) -> None:
+        self.config = ""
+        self.answer = json.dumps({"client_id": "hostile-client", "scope": ""})
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._answer(outer.config.replace("{BASE}", outer.url))
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self._answer(outer.answer)
+
+            def _answer(self, body: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+
+@pytest.fixture
+def hostile_lms() -> Iterator[HostileLms]:
+    lms = HostileLms()
+    yield lms
+    lms.server.shutdown()
+    lms.server.server_close()
+
+
+def hostile_config(**changes: Any) -> str:
+    config = {"issuer": "{BASE}", "authorization_endpoint": "{BASE}/auth", "token_endpoint": "{BASE}/token",
+              "jwks_uri": "{BASE}/jwks", "registration_endpoint": "{BASE}/register", **changes}
+    return json.dumps(config)
+
+
+@pytest.mark.parametrize("config", [
+    '{"issuer": ' + "[" * 5000 + "]" * 5000 + "}",
+    hostile_config(issuer="{BASE}/" + "i" * 300),
+    hostile_config(jwks_uri="{BASE}/" + "j" * 3000),
+    hostile_config(authorization_server="{BASE}/" + "a" * 3000),
+], ids=["nested 5000 deep", "issuer too long", "jwks_uri too long", "authorization_server too long"])
+def test_hostile_lms_configuration_is_refused_with_a_reason(config: str, hostile_lms: HostileLms,
+                                                            browser: Browser) -> None:
+    hostile_lms.config = config
+    refused = browser.http.get(browser.tool_url + "/lti/register",
+                               params={"openid_configuration": hostile_lms.url + "/config"})
+    assert (refused.status_code, reason_of(refused)) == (400, "registration_failed"), refused.text[:300]
+
+
+def test_odd_but_harmless_lms_configuration_is_registered_trimmed(hostile_lms: HostileLms, browser: Browser,
+                                                                 db_session) -> None:
+    hostile_lms.config = hostile_config(**{"https://purl.imsglobal.org/spec/lti-platform-configuration": {
+        "product_family_code": "p" * 300, "version": ["4.5"], "messages_supported": 5}})
+    params = {"openid_configuration": hostile_lms.url + "/config"}
+    confirm = browser.http.get(browser.tool_url + "/lti/register", params=params)
+    assert confirm.status_code == 200, reason_of(confirm)
+    done = browser.http.post(browser.tool_url + "/lti/register", data=form_fields(confirm.text))
+    assert done.status_code == 200, reason_of(done)
+    row = db_session.scalars(select(Platform)).one()
+    assert (row.status, row.product_family_code) == ("pending", "p" * 64)
+
+
+@pytest.mark.parametrize("answer", [
+    {"client_id": "c" * 300}, {"client_id": {"id": 1}},
+    {"client_id": "ok", "https://purl.imsglobal.org/spec/lti-tool-configuration": {"deployment_id": "d" * 300}},
+], ids=["client_id too long", "client_id an object", "deployment_id too long"])
+def test_hostile_registration_answer_is_refused_with_a_reason(answer: dict[str, Any], hostile_lms: HostileLms,
+                                                              browser: Browser, db_session) -> None:
+    hostile_lms.config, hostile_lms.answer = hostile_config(), json.dumps(answer)
+    params = {"openid_configuration": hostile_lms.url + "/config"}
+    confirm = browser.http.get(browser.tool_url + "/lti/register", params=params)
+    refused = browser.http.post(browser.tool_url + "/lti/register", data=form_fields(confirm.text))
+    assert (refused.status_code, reason_of(refused)) == (400, "registration_failed"), refused.text[:300]
+    assert db_session.scalars(select(Platform)).all() == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from sqlalchemy import func, select
@@ -63,11 +65,21 @@ def test_same_ids_on_two_platforms_stay_apart(moodle: LmsHandle, canvas: LmsHand
     assert {c.lti_context_id for c in contexts} == {"DEMO-101"}
 
 
-def test_refresh_of_the_landing_page_does_not_repost(moodle: LmsHandle, browser: Browser) -> None:
-    page = browser.launch(moodle, "learner-1")
-    again = browser.http.get(page.url)
-    assert again.status_code == 200
-    assert data_attr(again.text, "role") == "learner"
+def test_refresh_of_the_landing_page_does_not_repost(moodle: LmsHandle, browser: Browser, services: Any) -> None:
+    """The launch POST answers 303 See Other, so the page the browser shows (and refreshes) is a plain GET.
+    (Posting the same id_token and state again is refused as replayed: test_replayed_id_token_same_browser.)"""
+    action, fields = browser.authorize(browser.start_login(moodle.login_url("learner-1")))
+    posted = browser.post_launch(action, fields)
+    assert posted.status_code == 303 and posted.headers["Cache-Control"] == "no-store"
+    location = urljoin(posted.url, posted.headers["Location"])
+    assert re.fullmatch(re.escape(browser.tool_url) + r"/s/[A-Za-z0-9_-]{40,}/", location), location
+    assert fields["id_token"] not in location and fields["state"] not in location
+    page = browser.http.get(location, allow_redirects=False)
+    assert (page.request.method, page.status_code, data_attr(page.text, "role")) == ("GET", 200, "learner")
+    refreshed = browser.http.get(location, allow_redirects=False)  # what a refresh sends: the same GET, no form
+    assert (refreshed.status_code, data_attr(refreshed.text, "role")) == (200, "learner")
+    with services.read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LaunchSession)) == 1  # one launch, however viewed
 
 
 def test_session_token_survives_without_cookies(moodle: LmsHandle, browser: Browser) -> None:

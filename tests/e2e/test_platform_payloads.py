@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from lti_microcred.db import transaction
+from lti_microcred.lms.models import CourseServices
+from lti_microcred.lms.runtime import LmsRuntime
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.admin import activate
 from lti_microcred.lti.models import Context, LaunchSession, Membership, ResourceLink, User
@@ -93,6 +95,13 @@ def test_older_moodle_admin_teacher_with_family_code(moodle: LmsHandle, browser:
     assert page.status_code == 200, reason_of(page)
     assert data_attr(page.text, "role") == "instructor"  # the context role, not the site-admin roles
     assert db_session.scalars(select(Membership.role)).one() == "instructor"
+    # Moodle 3.x names its product `family_code` (4.x: product_family_code); Moodle's quirks depend on it.
+    runtime = LmsRuntime(services)
+    runtime.scheduler.tick(force=True)
+    with services.read_sessions() as session:
+        course = session.scalars(select(CourseServices)).one()
+    assert course.product_family_code == "moodle"
+    assert runtime.family(course.context_id) == "moodle"
 
 
 def test_canvas_learner_whose_institution_roles_say_admin(canvas: LmsHandle, browser: Browser, services: Any,

@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -226,6 +227,21 @@ def test_tampered_state(moodle: LmsHandle, browser: Browser) -> None:
     assert_refused(post(browser, login, token, state=body + "." + mac[::-1]), 401, "state_mismatch")
 
 
+def test_state_cookie_of_another_login_is_refused(moodle: LmsHandle, browser: Browser, live_tool: str) -> None:
+    """A launch begun in another browser, posted here: this browser's state cookie belongs to its own login."""
+    start(browser, moodle)
+    (own,) = browser.http.cookies
+    for under_their_name in (False, True):
+        other = Browser(live_tool)
+        action, fields = other.authorize(start(other, moodle))
+        (theirs,) = other.http.cookies
+        other.close()
+        assert own.name != theirs.name and own.value != theirs.value
+        if under_their_name:  # even named as the other login's cookie, this browser's binding is not that login's
+            browser.http.cookies.set(theirs.name, own.value, domain=theirs.domain, path=theirs.path)
+        assert_refused(browser.post_launch(action, fields), 401, "storage_unavailable")
+
+
 def test_missing_state(moodle: LmsHandle, browser: Browser) -> None:
     start(browser, moodle)  # a login under way: only the launch's state is missing
     response = browser.http.post(browser.tool_url + "/lti/launch", data={"id_token": "a.b.c"})
@@ -339,3 +355,55 @@ def test_no_refusal_is_a_server_error(moodle: LmsHandle, browser: Browser) -> No
                  {"id_token": jwt.encode({"x": 1}, "k" * 64, algorithm="HS256"), "state": "x.y"}):
         response = browser.http.post(browser.tool_url + "/lti/launch", data=data)
         assert 400 <= response.status_code < 500, (data, response.status_code)
+
+
+def forged(header: dict[str, Any] | str, body: dict[str, Any] | str) -> str:
+    """A compact JWS with any header and body text (the signature is junk: these die before it is checked)."""
+    def part(value: dict[str, Any] | str) -> str:
+        text = value if isinstance(value, str) else json.dumps(value)
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+    return f"{part(header)}.{part(body)}.c2lnbmF0dXJl"
+
+
+NESTED = "[" * 5000 + "]" * 5000
+Forge = Callable[[LmsHandle, LoginStep], str]
+
+
+def signed_with(**claims: Any) -> Forge:
+    return lambda lms, login: lms.sign(lms.valid_claims(login, **claims))
+
+
+# Anyone can get a state from the public login URL, so everything in the token is hostile input.
+HOSTILE_TOKENS: dict[str, tuple[Forge, int, str]] = {
+    "header nested 5000 deep": (lambda lms, login: forged('{"alg":"RS256","kid":"k","x":' + NESTED + "}",
+                                                          lms.valid_claims(login)), 400, "malformed_token"),
+    "body nested 5000 deep": (lambda lms, login: forged({"alg": "RS256", "kid": lms.kid}, '{"x":' + NESTED + "}"),
+                              400, "malformed_token"),
+    "kid is a list": (lambda lms, login: forged({"alg": "RS256", "kid": ["x"]}, lms.valid_claims(login)),
+                      400, "malformed_token"),
+    "kid is an object": (lambda lms, login: forged({"alg": "RS256", "kid": {"k": 1}}, lms.valid_claims(login)),
+                         400, "malformed_token"),
+    "alg is a list": (lambda lms, login: forged({"alg": ["RS256"], "kid": lms.kid}, lms.valid_claims(login)),
+                      401, "unsupported_algorithm"),
+    "message_type is a list": (signed_with(**{c.MESSAGE_TYPE: [c.RESOURCE_LINK_REQUEST]}), 400, "invalid_claim"),
+    "message_type is an object": (signed_with(**{c.MESSAGE_TYPE: {"t": 1}}), 400, "invalid_claim"),
+    "iat is NaN": (signed_with(iat=float("nan")), 400, "invalid_claim"),
+    "exp is NaN": (signed_with(exp=float("nan")), 400, "invalid_claim"),
+    "exp is infinite": (signed_with(exp=float("inf")), 400, "invalid_claim"),
+    "iat is minus infinity": (signed_with(iat=float("-inf")), 400, "invalid_claim"),
+    "iat beyond any float": (signed_with(iat=-(10**400)), 400, "invalid_claim"),
+    "iat far in the future": (signed_with(iat=10**400), 400, "invalid_claim"),
+    "iat is a string": (signed_with(iat=str(int(time.time()))), 400, "invalid_claim"),
+    "sub is an object": (signed_with(sub={"id": "learner-1"}), 400, "invalid_claim"),
+    "resource_link is a list": (signed_with(**{c.RESOURCE_LINK: ["link-1"]}), 400, "invalid_claim"),
+    "deep_linking_settings is a list": (signed_with(**{c.MESSAGE_TYPE: c.DEEP_LINKING_REQUEST,
+                                                       c.DL_SETTINGS: ["x"]}), 400, "invalid_claim"),
+    "context is a string": (signed_with(**{c.CONTEXT: "course-1"}), 400, "invalid_claim"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_TOKENS))
+def test_no_hostile_token_is_a_server_error(case: str, moodle: LmsHandle, browser: Browser) -> None:
+    forge, status, reason = HOSTILE_TOKENS[case]
+    login = start(browser, moodle)
+    assert_refused(post(browser, login, forge(moodle, login)), status, reason)

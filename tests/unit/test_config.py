@@ -20,6 +20,59 @@ def test_defaults_then_file_then_environment(tmp_path: Path) -> None:
     assert settings.state_ttl_seconds == 600  # default
 
 
+def site_and_instance(root: Path, site: str, instance: str) -> dict[str, str]:
+    """A working directory with the site-wide config/microcred.toml and an instance file."""
+    (root / "config").mkdir()
+    (root / "config" / "microcred.toml").write_text(site)
+    (root / "instance").mkdir()
+    (root / "instance" / "microcred.toml").write_text(instance)
+    return {"LTI_MICROCRED_INSTANCE_PATH": str(root / "instance")}
+
+
+def test_defaults_then_site_file_then_instance_file_then_environment(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = site_and_instance(tmp_path, 'base_url = "https://site.example"\ntool_name = "Site"\nlog_level = "DEBUG"\n',
+                            'tool_name = "Instance"\nlog_level = "WARNING"\n')
+    settings = load_settings(environ={**env, "LTI_MICROCRED_LOG_LEVEL": "ERROR"})
+    assert settings.base_url == "https://site.example"  # site file beats default
+    assert settings.tool_name == "Instance"  # instance file beats site file
+    assert settings.log_level == "ERROR"  # environment beats both
+    assert settings.clock_skew_seconds == 60  # default
+
+
+def test_site_file_applies_under_an_explicit_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    site_and_instance(tmp_path, 'tool_name = "Site"\nbase_url = "https://site.example"\n', 'tool_name = "Ignored"\n')
+    explicit = tmp_path / "elsewhere.toml"
+    explicit.write_text('tool_name = "Explicit"\n')
+    settings = load_settings(environ={"LTI_MICROCRED_CONFIG": str(explicit)})
+    assert (settings.base_url, settings.tool_name) == ("https://site.example", "Explicit")
+
+
+def test_site_file_may_name_the_instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    site_and_instance(tmp_path, f'instance_path = "{tmp_path / "var"}"\n', 'tool_name = "Not this folder"\n')
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "microcred.toml").write_text('tool_name = "Instance"\n')
+    settings = load_settings(environ={})
+    assert (settings.tool_name, settings.instance_path) == ("Instance", str(tmp_path / "var"))
+
+
+def test_unknown_key_in_site_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = site_and_instance(tmp_path, 'base_urll = "https://typo.example"\n', "")
+    with pytest.raises(ConfigError, match=r"config/microcred\.toml has unknown keys: base_urll"):
+        load_settings(environ=env)
+
+
+def test_the_example_file_is_never_read_as_a_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "microcred.example.toml").write_text('tool_name = "Example"\n')
+    assert load_settings(environ={"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path)}).tool_name == "Micro-credentials"
+
+
 def test_explicit_settings_file(tmp_path: Path) -> None:
     path = tmp_path / "elsewhere.toml"
     path.write_text('database_url = "postgresql+psycopg://u@db/microcred"\n')

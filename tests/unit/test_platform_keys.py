@@ -121,3 +121,15 @@ def test_static_key_set_and_algorithm_pinning() -> None:
         cache.key_for(platform(static=static), "a", "RS512")  # published for RS256 only
     with pytest.raises(UnsupportedAlgorithm):
         cache.key_for(platform(static=static), "a", "HS256")
+
+
+@pytest.mark.parametrize(("kid", "alg", "error"), [(["a"], "RS256", UnknownKey), ({"k": "a"}, "RS256", UnknownKey),
+                                                   ("a", ["RS256"], UnsupportedAlgorithm)])
+def test_non_string_kid_or_alg_is_refused_without_a_fetch(key_server: KeySetServer, kid: Any, alg: Any,
+                                                          error: type[Exception]) -> None:
+    key_server.keys = [jwk_of(KEY_A, "a")]
+    cache = PlatformKeyCache(HTTP, cache_seconds=3600, min_refetch_seconds=0)
+    cache.key_for(platform(key_server.url), "a", "RS256")
+    with pytest.raises(error):
+        cache.key_for(platform(key_server.url), kid, alg)
+    assert key_server.hits == 1

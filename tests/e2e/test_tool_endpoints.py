@@ -1,0 +1,41 @@
+"""What an LMS administrator is given: the Canvas developer-key JSON with this server's address, and /health."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.support.driver import Browser
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+
+
+def test_canvas_config_json_is_the_template_with_this_servers_address(browser: Browser) -> None:
+    response = browser.http.get(browser.tool_url + "/lti/config.json")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/json")
+    assert "{{TOOL_HOST}}" not in response.text and "https://{{" not in response.text
+    served = response.json()
+    host = urlsplit(browser.tool_url).netloc
+    assert served["oidc_initiation_url"] == browser.tool_url + "/lti/login"
+    assert served["target_link_uri"] == browser.tool_url + "/lti/launch"
+    assert served["public_jwk_url"] == browser.tool_url + "/lti/jwks"
+    canvas = served["extensions"][0]
+    assert (canvas["platform"], canvas["domain"], canvas["privacy_level"]) == ("canvas.instructure.com", host, "public")
+    placements = {p["placement"]: p for p in canvas["settings"]["placements"]}
+    assert {name: p["message_type"] for name, p in placements.items()} == {
+        "course_navigation": "LtiResourceLinkRequest", "link_selection": "LtiDeepLinkingRequest",
+        "assignment_selection": "LtiDeepLinkingRequest"}
+    assert {p["target_link_uri"] for p in placements.values()} == {browser.tool_url + "/lti/launch"}
+    assert set(served["scopes"]) == {AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly",
+                                     AGS + "score", "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"}
+    template = (ROOT / "tool.json").read_text()
+    assert served == json.loads(template.replace("https://{{TOOL_HOST}}", browser.tool_url)
+                                .replace("{{TOOL_HOST}}", host))
+
+
+def test_health_answers_with_the_database_state(browser: Browser) -> None:
+    response = browser.http.get(browser.tool_url + "/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
