@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import jwt
@@ -94,6 +95,16 @@ def test_verify_api_accepts_a_vc_jwt_and_names_tampering(one: dict[str, Any], li
     verdict = api(live_tool, json.dumps({"credential": credential}))
     assert verdict["verified"] is False
     assert next(c for c in verdict["checks"] if c["check"] == "proof")["outcome"] == "failed"
+
+
+def test_verify_api_refuses_a_pile_of_proofs_at_once(one: dict[str, Any], live_tool: str) -> None:
+    credential = requests.get(f"{live_tool}/credentials/{one['public_id']}.json", timeout=10).json()
+    credential["proof"] = [credential["proof"]] * 300  # each one valid: a verifier that tries them all works for long
+    start = time.monotonic()
+    verdict = api(live_tool, json.dumps(credential))
+    assert time.monotonic() - start < 2
+    assert verdict["verified"] is False
+    assert verdict["summary"] == "The credential carries 300 proofs; at most 4 are verified."
 
 
 def test_suspended_credential_reads_suspended(one: dict[str, Any], live_tool: str, services: Any) -> None:
