@@ -1,8 +1,8 @@
 """One verifier for every credential we meet: JSON with Data Integrity proofs, or a compact VC-JWT.
 
 Checks, each with a plain-language reason: format, JSON-LD soundness, every proof (a proof set holds only
-if all its proofs do), key controller = issuer, validity dates, revocation/suspension through a status
-list fetched by the caller, and, for a CLR, each credential it bundles.
+if all its proofs do), key controller = issuer, an issuer the caller trusts, validity dates,
+revocation/suspension through a status list fetched by the caller, and, for a CLR, each credential it bundles.
 
 Whatever the input, one verification costs bounded work: at most MAX_PROOFS proofs and MAX_EMBEDDED bundled
 credentials (refused before any JSON-LD work), the document canonicalized once for all its proofs, each
@@ -12,7 +12,7 @@ status list verified once, and one deadline (`limits.seconds`) for everything, b
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -20,9 +20,8 @@ from typing import Any, Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .canonical import Deadline, Limits, canonicalize_with_report, check_size
-from .contexts import VC_V2
 from .dataintegrity import UnsecuredForms, proofs_of, verify_proof
-from .dates import parse_datetime
+from .document_checks import format_check, trust_check, validity_check
 from .errors import CredentialError, KeyResolutionError, ProofError, VcJwtError
 from .keys import KeyResolver, ResolvedKey
 from .status_check import ListVerdict, status_check
@@ -47,6 +46,7 @@ class _Run:
     limits: Limits
     deadline: Deadline
     lists: dict[str, Verdict]  # status lists already verified, shared by every part of one verification
+    trusted: frozenset[str] | None = None  # issuer ids this verifier vouches for (None: no such check)
     depth: int = 0
     checks: list[Check] = field(default_factory=list)
 
@@ -65,20 +65,28 @@ def verify_credential(
     fetch_status_list: StatusListFetcher | None = None,
     now: datetime | None = None,
     limits: Limits = VERIFY_LIMITS,
+    trusted_issuers: Collection[str] | None = None,
 ) -> Verdict:
     """Verify a credential (dict, JSON text or compact VC-JWT) and say why it is or is not trustworthy;
-    `limits.seconds` is one deadline for the whole verification, bundled credentials and status lists too."""
+    `limits.seconds` is one deadline for the whole verification, bundled credentials and status lists too.
+    With `trusted_issuers`, a credential of any other issuer fails the "trusted issuer" check."""
     deadline = Deadline.after(
         limits.seconds, f"The verification took longer than {limits.seconds:g} s in all; the credential is refused.")
-    return _verify(credential, _Run(resolve_key, fetch_status_list, now or datetime.now(UTC), limits, deadline, {}))
+    trusted = frozenset(trusted_issuers) if trusted_issuers is not None else None
+    run = _Run(resolve_key, fetch_status_list, now or datetime.now(UTC), limits, deadline, {}, trusted)
+    return _verify(credential, run)
 
 
 def _verify(credential: dict[str, Any] | str, run: _Run) -> Verdict:
     document = _read(credential, run)
     if document is None:
         return Verdict(tuple(run.checks))
-    if _format_ok(document, run):
-        _dates(document, run)
+    form = format_check(document)
+    run.checks.append(form)
+    if form.outcome is Outcome.PASSED:
+        if run.trusted is not None:
+            run.checks.append(trust_check(document, run.trusted))
+        run.checks.append(validity_check(document, run.now))
         run.checks.append(_status(document, run))
         _embedded(document, run)
     order = list(CheckName)
@@ -229,39 +237,6 @@ def _controller(document: dict[str, Any], keys: list[ResolvedKey], run: _Run) ->
         )
     else:
         run.add(CheckName.ISSUER, Outcome.PASSED, f"Signed with a key controlled by the issuer {issuer}.")
-
-
-def _format_ok(document: dict[str, Any], run: _Run) -> bool:
-    contexts = document.get("@context")
-    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
-    types = document.get("type")
-    if first != VC_V2 or not isinstance(types, list) or "VerifiableCredential" not in types:
-        run.add(CheckName.FORMAT, Outcome.FAILED, "This is not a W3C Verifiable Credential 2.0 document.")
-        return False
-    if issuer_id(document) is None or not isinstance(document.get("credentialSubject"), dict | list):
-        run.add(CheckName.FORMAT, Outcome.FAILED, "The credential lacks an issuer id or a credentialSubject.")
-        return False
-    run.add(CheckName.FORMAT, Outcome.PASSED, f"A {', '.join(map(str, types))}.")
-    return True
-
-
-def _dates(document: dict[str, Any], run: _Run) -> None:
-    valid_from, valid_until = (
-        parse_datetime(document.get("validFrom")),
-        parse_datetime(document.get("validUntil")),
-    )
-    if valid_from is None or ("validUntil" in document and valid_until is None):
-        run.add(CheckName.VALIDITY, Outcome.FAILED, "validFrom/validUntil are missing or not valid date-times.")
-    elif run.now < valid_from:
-        run.add(
-            CheckName.VALIDITY,
-            Outcome.FAILED,
-            f"The credential is not valid yet: it starts on {document['validFrom']}.",
-        )
-    elif valid_until is not None and run.now > valid_until:
-        run.add(CheckName.VALIDITY, Outcome.FAILED, f"The credential expired on {document['validUntil']}.")
-    else:
-        run.add(CheckName.VALIDITY, Outcome.PASSED, "The credential is within its validity period.")
 
 
 def _bundled(document: dict[str, Any]) -> list[Any] | None:
