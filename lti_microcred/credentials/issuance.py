@@ -27,15 +27,23 @@ from .dataintegrity import sign
 from .issuer import IssuerState
 from .models import IssuedCredential
 from .status_list import PURPOSES
-from .status_store import choose, claim, set_bit, status_list_url
+from .status_store import Choice, choose, claim, set_bit, status_list_url
 from .vcjwt import encode as encode_vc_jwt
 
 PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",
                         "work_based": "Work-based learning", "volunteering": "Volunteering"}
 
 
+SLOT_ATTEMPTS = 3
+
+
 class IssuanceError(Exception):
     """The award cannot be issued (revoked, or the issuer is not set up), with the reason."""
+
+
+class StatusSlotsBusy(Exception):
+    """Other workers kept claiming the status slots chosen for a credential: not an IssuanceError, so the
+    outbox job fails and is retried later instead of being dropped."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,28 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     if existing is not None:
         existing.superseded_dt = utcnow()
         change_status(session, existing, "revocation", True, "Superseded by a newer credential for the same award.")
+    for _ in range(SLOT_ATTEMPTS):
+        row, choices = _signed(session, issuer, urls, award)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+                for choice in choices:
+                    claim(session, choice, row.id)
+                session.flush()
+        except IntegrityError:
+            concurrent = current_credential(session, award_id)
+            if concurrent is not None:  # another worker issued this award a moment ago
+                return concurrent
+            continue  # another worker claimed one of our status slots meanwhile: choose again, sign again
+        return row
+    raise StatusSlotsBusy(f"Status slots were taken by other workers {SLOT_ATTEMPTS} times in a row; "
+                          "the credential will be issued on the next attempt.")
+
+
+def _signed(session: Session, issuer: IssuerState, urls: Urls, award: Award
+            ) -> tuple[IssuedCredential, list[Choice]]:
+    """A new credential row for the award, signed over freshly chosen status slots (not yet claimed)."""
     credential = session.get(MicroCredential, award.micro_credential_id)
     learner = session.get(User, award.learner_id)
     assert credential is not None and learner is not None
@@ -96,16 +126,7 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
                            signed_json=json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
                            signed_jwt=encode_vc_jwt(unsigned, issuer.jwt_key, issuer.jwt_kid),  # the same, as VC-JWT
                            issued_dt=utcnow(), valid_until=valid_until)
-    session.add(row)
-    try:
-        with session.begin_nested():
-            session.flush()
-            for choice in choices:
-                claim(session, choice, row.id)
-            session.flush()
-    except IntegrityError as exc:  # another worker issued this award, or took the same slot, a moment ago
-        raise IssuanceError("This award was issued concurrently, or a status slot was taken: try again.") from exc
-    return row
+    return row, choices
 
 
 _ACHIEVEMENTS: dict[tuple[Any, ...], m.Achievement] = {}
