@@ -1,8 +1,10 @@
 """From an award to a signed OpenBadgeCredential, stored with its exact bytes; revocation and suspension.
 
 Issuing runs from the award's outbox row and is idempotent: one current credential per award (a unique
-index), so a repeated delivery returns the credential already issued. A re-issue (after a change to the
-micro-credential or the issuer) keeps awardedDate, gets a new id, and revokes the copy it supersedes.
+index), so a repeated delivery returns the credential already issued. Validity runs from the award:
+validFrom is the award date and a validity in months ends that long after it. A re-issue (after a change to
+the micro-credential or the issuer) keeps awardedDate and so the same validity (a re-issue after it ended is
+expired), gets a new id, keeps a suspension, and revokes the copy it supersedes.
 """
 
 from __future__ import annotations
@@ -79,9 +81,19 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     existing = current_credential(session, award_id)
     if existing is not None and not reissue:
         return existing
+    suspension = (existing.status_reason or "Suspended.") if existing is not None and existing.status == "suspended" \
+        else None
     if existing is not None:
         existing.superseded_dt = utcnow()
         change_status(session, existing, "revocation", True, "Superseded by a newer credential for the same award.")
+    row = _stored(session, issuer, urls, award)
+    if suspension is not None and row.status == "active":  # a re-issue is no way around a suspension
+        change_status(session, row, "suspension", True, suspension)
+    return row
+
+
+def _stored(session: Session, issuer: IssuerState, urls: Urls, award: Award) -> IssuedCredential:
+    """The award's credential signed and stored with its status slots, or the one another worker just stored."""
     for _ in range(SLOT_ATTEMPTS):
         row, choices = _signed(session, issuer, urls, award)
         try:
@@ -92,7 +104,7 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
                     claim(session, choice, row.id)
                 session.flush()
         except IntegrityError:
-            concurrent = current_credential(session, award_id)
+            concurrent = current_credential(session, award.id)
             if concurrent is not None:  # another worker issued this award a moment ago
                 return concurrent
             continue  # another worker claimed one of our status slots meanwhile: choose again, sign again
@@ -111,7 +123,7 @@ def _signed(session: Session, issuer: IssuerState, urls: Urls, award: Award
     choices = [choose(session, purpose) for purpose in PURPOSES]
     valid_until = _valid_until(award.awarded_dt, credential.validity_months)
     data = m.Award(
-        credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=utcnow(),
+        credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=award.awarded_dt,
         valid_until=valid_until, identity=_identity(learner), name=credential.title,
         results=(m.Result(result_description=urls.achievement(credential.key) + "#result", status="Completed"),),
         evidence=_evidence(session, award), credits_earned=credential.ects_credits,

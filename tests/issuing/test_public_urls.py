@@ -22,8 +22,8 @@ from lti_microcred.db import transaction
 from tests.support.factories import fields, institution
 
 
-def issued(services: Any, **overrides: Any) -> dict[str, Any]:
-    """A committed award and credential, as the worker would leave them."""
+def issued(services: Any, awarded_days_ago: int = 0, **overrides: Any) -> dict[str, Any]:
+    """A committed award (made `awarded_days_ago`) and its credential, as the worker would leave them."""
     with transaction(services.sessions) as session:
         inst = institution(session)
         course = inst.course(session)
@@ -31,6 +31,7 @@ def issued(services: Any, **overrides: Any) -> dict[str, Any]:
         staff = inst.actor(teacher, course)
         credential = ops.create_micro_credential(session, staff, fields(**overrides))
         award = ops.award_manually(session, staff, credential, learner.id, "Assessed at work.")
+        award.awarded_dt -= dt.timedelta(days=awarded_days_ago)
         row = issue(session, services.issuer.state(), services.credential_urls, award.id)
         return {"public_id": row.public_id, "award_id": award.id, "staff": staff, "learner": learner.display_name}
 
@@ -116,19 +117,13 @@ def test_suspended_credential_reads_suspended(one: dict[str, Any], live_tool: st
 
 
 def test_expired_credential_is_not_verified(services: Any, live_tool: str) -> None:
-    one = issued(services, validity_months=1)
-    with transaction(services.sessions) as session:  # the award happened long ago: validity is over
-        from lti_microcred.competencies.models import Award
-
-        award = session.get(Award, one["award_id"])
-        award.awarded_dt = award.awarded_dt - dt.timedelta(days=400)
-        issue(session, services.issuer.state(), services.credential_urls, award.id, reissue=True)
-        current = session.scalars(select(IssuedCredential).where(IssuedCredential.award_id == award.id,
-                                                                 IssuedCredential.superseded_dt.is_(None))).one()
-        public_id = current.public_id
-    verdict = api(live_tool, requests.get(f"{live_tool}/credentials/{public_id}.json", timeout=10).text)
+    one = issued(services, awarded_days_ago=400, validity_months=1)  # valid for a month, long ago
+    text = requests.get(f"{live_tool}/credentials/{one['public_id']}.json", timeout=10).text
+    assert json.loads(text)["validFrom"] < json.loads(text)["validUntil"]
+    verdict = api(live_tool, text)
     assert verdict["verified"] is False
-    assert next(c for c in verdict["checks"] if c["check"] == "validity")["outcome"] == "failed"
+    validity = next(c for c in verdict["checks"] if c["check"] == "validity")
+    assert validity["outcome"] == "failed" and validity["reason"].startswith("The credential expired on ")
 
 
 def test_verify_page_in_plain_words(one: dict[str, Any], live_tool: str) -> None:
