@@ -12,6 +12,7 @@ status list verified once, and one deadline (`limits.seconds`) for everything, b
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from .verdict import Check, CheckName, Outcome, Verdict
 StatusListFetcher = Callable[[str], "dict[str, Any] | str"]
 """Returns the status list credential (JSON or VC-JWT) published at a URL; raises if it cannot."""
 
+_JWT_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")  # compact JWS: three segments
 MAX_PROOFS: Final = 4
 MAX_EMBEDDED: Final = 100
 VERIFY_LIMITS: Final = Limits(seconds=5.0)
@@ -100,7 +102,7 @@ def _read(credential: dict[str, Any] | str, run: _Run) -> dict[str, Any] | None:
             run.add(CheckName.FORMAT, Outcome.FAILED, "The credential is too large to verify.")
             return None
         text = credential.strip()
-        if not text.startswith(("{", "[")):
+        if not text.startswith(("{", "[")) and _JWT_SHAPE.fullmatch(text):
             return _read_jwt(text, run)
         try:
             credential = json.loads(text)
