@@ -1,6 +1,6 @@
 """What the running tool issues (credential, VC-JWT's twin, status lists, CLR) verifies in Digital Bazaar's
 independent JS verifier, run offline from the npm registry packages in tests/credentials/interop; a credential
-the tool suspended is rejected there too."""
+the tool suspended is rejected there too. The issuer has a full postal address, as institutions do."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from tests.support.factories import fields, institution
 from tests.support.interop import INTEROP, interop_node
 
 
-def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Path) -> None:
+def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Path,
+                                                    issuer_address: dict[str, str]) -> None:
     node = interop_node()
     with transaction(services.sessions) as session:
         inst = institution(session)
@@ -34,6 +35,7 @@ def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Pa
         rows = [issue(session, services.issuer.state(), services.credential_urls,
                       ops.award_manually(session, staff, c, learner.id, "Assessed.").id)
                 for c in (minimal, full, suspended)]
+        assert json.loads(rows[0].signed_json)["issuer"]["address"]["streetAddress"] == issuer_address["street_address"]
         change_status(session, rows[2], "suspension", True, "Under review.")
         record = learner_record(session, services.issuer.state(), services.credential_urls, inst.platform.id,
                                 learner.id)

@@ -1,0 +1,31 @@
+"""Fixtures for issuing tests that change the one issuer profile the whole session shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lti_microcred.credentials.models import IssuerProfile
+from lti_microcred.db import transaction
+
+ADDRESS = {"street_address": "College Green 1", "postal_code": "D02 PN40", "locality": "Dublin", "country": "IE"}
+
+
+@pytest.fixture
+def issuer_address(services: Any) -> Iterator[dict[str, str]]:
+    """The issuer profile with a full postal address for the test, as it was afterwards."""
+    with transaction(services.sessions) as session:
+        profile = session.get(IssuerProfile, 1)
+        assert profile is not None
+        before = {name: getattr(profile, name) for name in ADDRESS}
+        for name, value in ADDRESS.items():
+            setattr(profile, name, value)
+    services.issuer.invalidate()
+    yield ADDRESS
+    with transaction(services.sessions) as session:
+        profile = session.get(IssuerProfile, 1)
+        for name, value in before.items():
+            setattr(profile, name, value)
+    services.issuer.invalidate()
