@@ -9,6 +9,7 @@ import pytest
 
 from lti_microcred.credentials.models import IssuerProfile
 from lti_microcred.db import transaction
+from tests.support.issuer import issuer_restored
 
 ADDRESS = {"street_address": "College Green 1", "postal_code": "D02 PN40", "locality": "Dublin", "country": "IE"}
 
@@ -16,16 +17,17 @@ ADDRESS = {"street_address": "College Green 1", "postal_code": "D02 PN40", "loca
 @pytest.fixture
 def issuer_address(services: Any) -> Iterator[dict[str, str]]:
     """The issuer profile with a full postal address for the test, as it was afterwards."""
-    with transaction(services.sessions) as session:
-        profile = session.get(IssuerProfile, 1)
-        assert profile is not None
-        before = {name: getattr(profile, name) for name in ADDRESS}
-        for name, value in ADDRESS.items():
-            setattr(profile, name, value)
-    services.issuer.invalidate()
-    yield ADDRESS
-    with transaction(services.sessions) as session:
-        profile = session.get(IssuerProfile, 1)
-        for name, value in before.items():
-            setattr(profile, name, value)
-    services.issuer.invalidate()
+    with issuer_restored(services):
+        with transaction(services.sessions) as session:
+            profile = session.get(IssuerProfile, 1)
+            for name, value in ADDRESS.items():
+                setattr(profile, name, value)
+        services.issuer.invalidate()
+        yield ADDRESS
+
+
+@pytest.fixture
+def keys_restored(services: Any) -> Iterator[None]:
+    """For tests that rotate the issuer's keys."""
+    with issuer_restored(services):
+        yield

@@ -4,33 +4,14 @@ the retired keys stay in the DID document; credentials signed after use the new 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
-import pytest
 import requests
-from sqlalchemy import select
 
 from lti_microcred.credentials.issuer import rotate_issuer_keys
-from lti_microcred.credentials.models import IssuerKey
 from lti_microcred.db import transaction
 from tests.issuing.test_public_urls import api, issued
-
-
-@pytest.fixture
-def keys_restored(services: Any) -> Iterator[None]:
-    """Issuer keys outlive each test (they are slow to make): after a rotation, put the original ones back."""
-    with services.read_sessions() as session:
-        original = {k.id: (k.status, k.retired_dt) for k in session.scalars(select(IssuerKey))}
-    yield
-    with transaction(services.sessions) as session:
-        for key in session.scalars(select(IssuerKey)):
-            if key.id in original:
-                key.status, key.retired_dt = original[key.id]
-            else:
-                session.delete(key)
-    services.issuer.invalidate()
 
 
 def signed_forms(live_tool: str, public_id: str) -> tuple[str, str]:
