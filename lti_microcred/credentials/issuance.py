@@ -34,9 +34,7 @@ from .vcjwt import encode as encode_vc_jwt
 
 PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",
                         "work_based": "Work-based learning", "volunteering": "Volunteering"}
-
-
-SLOT_ATTEMPTS = 3
+SLOT_ATTEMPTS = 3  # sign again over new status slots when another worker claimed ours meanwhile
 
 
 class IssuanceError(Exception):
@@ -81,8 +79,7 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     existing = current_credential(session, award_id)
     if existing is not None and not reissue:
         return existing
-    suspension = (existing.status_reason or "Suspended.") if existing is not None and existing.status == "suspended" \
-        else None
+    suspension = _suspension_of(existing)
     if existing is not None:
         existing.superseded_dt = utcnow()
         change_status(session, existing, "revocation", True, "Superseded by a newer credential for the same award.")
@@ -90,6 +87,13 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     if suspension is not None and row.status == "active":  # a re-issue is no way around a suspension
         change_status(session, row, "suspension", True, suspension)
     return row
+
+
+def _suspension_of(existing: IssuedCredential | None) -> str | None:
+    """Why a credential about to be superseded is suspended: its successor stays suspended for the same reason."""
+    if existing is None or existing.status != "suspended":
+        return None
+    return existing.status_reason or "Suspended."
 
 
 def _stored(session: Session, issuer: IssuerState, urls: Urls, award: Award) -> IssuedCredential:
