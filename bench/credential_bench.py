@@ -130,35 +130,41 @@ def parallel(fn: Any, overrides: dict[str, Any], ids: list[int], processes: int)
         return pool.starmap(fn, [(overrides, chunk) for chunk in chunks])
 
 
-def breakdown(overrides: dict[str, Any], samples: int = 200) -> dict[str, float]:
-    """ms per credential: JSON-LD canonicalization (document + proof options), Ed25519, VC-JWT, whole issue()."""
+def breakdown(overrides: dict[str, Any], issue_ms: float, samples: int = 200) -> dict[str, float]:
+    """ms per credential, one process: the parts of issue() (the proof options are the same for every credential
+    and canonicalized once, LRU-cached, so signing costs one document canonicalization), and one verification."""
     from lti_microcred.credentials.dataintegrity import hash_data
     from lti_microcred.credentials.vcjwt import encode
 
     s = services_for(overrides)
     issuer = s.issuer.state()
     with s.read_sessions() as session:
-        signed = [json.loads(d) for d in session.scalars(select(IssuedCredential.signed_json).limit(samples))]
-    unsigned = [{k: v for k, v in d.items() if k != "proof"} for d in signed]
-    options = {k: v for k, v in signed[0]["proof"].items() if k != "proofValue"}
-    t = time.perf_counter()
-    datas = [hash_data(u, options).data for u in unsigned]
-    canon = (time.perf_counter() - t) / samples * 1000
-    t = time.perf_counter()
-    for d in datas:
-        issuer.di_signer.private_key.sign(d)
-    ed = (time.perf_counter() - t) / samples * 1000
-    t = time.perf_counter()
-    for u in unsigned:
-        encode(u, issuer.jwt_key, issuer.jwt_kid)
-    vcjwt_ms = (time.perf_counter() - t) / samples * 1000
-    t = time.perf_counter()
-    for u in unsigned[:50]:
-        canonicalize_with_report(u)
-    doc_only = (time.perf_counter() - t) / 50 * 1000
+        stored = list(session.scalars(select(IssuedCredential.signed_json).limit(samples)))
+        signed = [json.loads(d) for d in stored]
+        unsigned = [{k: v for k, v in d.items() if k != "proof"} for d in signed]
+        options = {k: v for k, v in signed[0]["proof"].items() if k != "proofValue"}
+        document_ms = per_item(lambda: [canonicalize_with_report(u) for u in unsigned], len(unsigned))
+        canonical = [canonicalize_with_report(u) for u in unsigned]
+        pairs = list(zip(unsigned, canonical, strict=True))
+        options_ms = per_item(lambda: [hash_data(u, options, document=c) for u, c in pairs], len(pairs))
+        datas = [hash_data(u, options, document=c).data for u, c in pairs]
+        signature_ms = per_item(lambda: [issuer.di_signer.private_key.sign(d) for d in datas], len(datas))
+        vcjwt_ms = per_item(lambda: [encode(u, issuer.jwt_key, issuer.jwt_kid) for u in unsigned], len(unsigned))
+        verify_ms = per_item(lambda: [verify(session, issuer, s.signed_status_lists, s.settings.base_url, d)
+                                      for d in stored[:50]], len(stored[:50]))
     s.engine.dispose()
-    return {"canonicalize document + proof options": canon, "  of which the document": doc_only,
-            "Ed25519 signature": ed, "VC-JWT (ES256)": vcjwt_ms}
+    signing = document_ms + options_ms + signature_ms
+    return {"document canonicalization": document_ms, "proof options (canonicalized once, cached)": options_ms,
+            "Ed25519 signature": signature_ms, "VC-JWT twin (ES256)": vcjwt_ms,
+            "storage and the rest (build, status slots, rows)": max(issue_ms - signing - vcjwt_ms, 0.0),
+            "= whole issue()": issue_ms, "verification (proof, key, dates, status list)": verify_ms}
+
+
+def per_item(work: Any, count: int) -> float:
+    """ms per item of a batch of work."""
+    start = time.perf_counter()
+    work()
+    return (time.perf_counter() - start) / count * 1000
 
 
 def javascript_reference(overrides: dict[str, Any], iterations: int) -> dict[str, float] | None:
@@ -216,17 +222,21 @@ def main() -> int:
     print(f"verified {verified}/{len(stored)} in {vwall:.1f} s: {len(stored) / vwall:.0f} verifications/s "
           "(proof, key, dates, status list)")
     print("where the time goes (ms per credential, one process):")
-    for label, value in breakdown(overrides).items():
-        print(f"  {label:42} {value:7.2f}")
+    parts = breakdown(overrides, issue_ms=1000 * wall * args.processes / len(ids))
+    for label, value in parts.items():
+        print(f"  {label:50} {value:7.2f}")
     js = javascript_reference(overrides, args.js_iterations)
     if js is None:
         print("JavaScript reference skipped: needs node and `npm ci` in tests/credentials/interop")
     else:
-        ours_sign = breakdown(overrides, 100)
-        ours_ms = ours_sign["canonicalize document + proof options"] + ours_sign["Ed25519 signature"]
-        print(f"Digital Bazaar (JS) signs the same credential in {js['signMs']:.2f} ms and verifies it in "
-              f"{js['verifyMs']:.2f} ms; ours signs in {ours_ms:.2f} ms: ratio ours/JS speed = "
-              f"{js['signMs'] / ours_ms:.2f}x  ({'PASS' if js['signMs'] >= ours_ms else 'FAIL'} ours >= reference)")
+        sign_ms = sum(parts[k] for k in ("document canonicalization", "proof options (canonicalized once, cached)",
+                                         "Ed25519 signature"))
+        verify_ms = parts["verification (proof, key, dates, status list)"]
+        print("the same credential, ms, ours vs Digital Bazaar (JS) on this machine:")
+        for what, ours, theirs in (("sign (eddsa-rdfc-2022)", sign_ms, js["signMs"]),
+                                   ("verify (proof and status list)", verify_ms, js["verifyMs"])):
+            print(f"  {what:32} {ours:7.2f} vs {theirs:7.2f}: ours is {theirs / ours:.2f}x the JS speed "
+                  f"({'PASS' if theirs >= ours else 'FAIL'} ours >= reference)")
     print(f"target 10,000 issued in < 60 s: {'PASS' if wall * 10_000 / len(ids) < 60 else 'FAIL'} "
           f"(projected {wall * 10_000 / len(ids):.1f} s)")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -208,6 +208,8 @@ def address_json(address: Address | None) -> dict[str, Any] | None:
                 "addressCountryCode": address.country_code,
                 "addressRegion": address.region,
                 "addressLocality": address.locality,
+                "streetAddress": address.street_address,
+                "postalCode": address.postal_code,
             }
         )
         or None

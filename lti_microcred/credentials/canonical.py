@@ -46,6 +46,24 @@ DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """One wall-clock limit shared by every canonicalization of a larger task (all of one verification)."""
+
+    at: float
+    reason: str
+
+    @classmethod
+    def after(cls, seconds: float, reason: str) -> Deadline:
+        """A deadline `seconds` from now; `reason` is the refusal a person reads once it has passed."""
+        return cls(time.monotonic() + seconds, reason)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the time is up."""
+        return time.monotonic() > self.at
+
+
+@dataclass(frozen=True)
 class Canonical:
     """Canonical N-Quads plus what JSON-LD processing lost on the way (empty for a sound document)."""
 
@@ -54,14 +72,18 @@ class Canonical:
 
 
 class _Budget:
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, shared: Deadline | None = None) -> None:
         self.limits = limits
+        self.shared = shared
         self.deadline = time.monotonic() + limits.seconds
         self.deep_hashes = 0
 
     def tick(self) -> None:
-        """Raise once the wall-clock budget is spent."""
-        if time.monotonic() > self.deadline:
+        """Raise once this canonicalization's wall-clock budget, or the larger task's, is spent."""
+        now = time.monotonic()
+        if self.shared is not None and now > self.shared.at:
+            raise CanonicalizationTimeout(self.shared.reason)
+        if now > self.deadline:
             raise CanonicalizationTimeout(
                 f"Canonicalization took longer than {self.limits.seconds:g} s; the document is refused."
             )
@@ -131,10 +153,13 @@ def canonicalize(document: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS, s
     return result.nquads
 
 
-def canonicalize_with_report(document: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> Canonical:
-    """Canonical N-Quads and the expansion findings, for verifiers that report rather than refuse."""
+def canonicalize_with_report(document: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS,
+                             deadline: Deadline | None = None) -> Canonical:
+    """Canonical N-Quads and the expansion findings, for verifiers that report rather than refuse; a shared
+    `deadline` (of a whole verification) may stop it before its own limit does."""
     check_size(document, limits)
-    budget = _Budget(limits)
+    budget = _Budget(limits, deadline)
+    budget.tick()
     processor = _BoundedProcessor(budget)
     options = _options()
     try:

@@ -9,18 +9,19 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Final
 
+from cachetools import LRUCache
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .canonical import DEFAULT_LIMITS, Limits, canonicalize_with_report
+from .canonical import DEFAULT_LIMITS, Canonical, Deadline, Limits, canonicalize_with_report
 from .dates import format_datetime, parse_datetime
 from .documents import as_list, without_proof
-from .errors import ProofError, UndefinedTermError
+from .errors import CredentialError, ProofError, UndefinedTermError
 from .multikey import from_multibase_base58btc, multibase_base58btc
 
 PROOF_TYPE: Final = "DataIntegrityProof"
@@ -69,20 +70,64 @@ def proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def hash_data(unsecured: dict[str, Any], proof_options: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> HashData:
-    """Canonicalize document and proof configuration, the shared core of creating and verifying."""
+def hash_data(unsecured: dict[str, Any], proof_options: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS,
+              deadline: Deadline | None = None, document: Canonical | None = None) -> HashData:
+    """Canonicalize document and proof configuration, the shared core of creating and verifying; a caller
+    that already holds the document's canonical form passes it."""
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     config["@context"] = unsecured.get("@context")
-    document = canonicalize_with_report(unsecured, limits=limits)
-    proof_nquads, proof_problems = _canonical_config(json.dumps(config, sort_keys=True), limits)
+    if document is None:
+        document = canonicalize_with_report(unsecured, limits=limits, deadline=deadline)
+    proof_nquads, proof_problems = _canonical_config(json.dumps(config, sort_keys=True), limits, deadline)
     return HashData(document.nquads, proof_nquads, document.problems + proof_problems)
 
 
-@lru_cache(maxsize=256)
-def _canonical_config(config_json: str, limits: Limits) -> tuple[str, tuple[str, ...]]:
+_configs: LRUCache[tuple[str, Limits], tuple[str, tuple[str, ...]]] = LRUCache(maxsize=256)
+_configs_lock = threading.Lock()
+
+
+def _canonical_config(config_json: str, limits: Limits, deadline: Deadline | None) -> tuple[str, tuple[str, ...]]:
     """Proof configurations repeat (same key, purpose, context; `created` to the second): canonicalize once."""
-    result = canonicalize_with_report(json.loads(config_json), limits=limits)
-    return result.nquads, result.problems
+    with _configs_lock:
+        cached = _configs.get((config_json, limits))
+    if cached is None:
+        result = canonicalize_with_report(json.loads(config_json), limits=limits, deadline=deadline)
+        cached = (result.nquads, result.problems)
+        with _configs_lock:
+            _configs[(config_json, limits)] = cached
+    return cached
+
+
+class UnsecuredForms:
+    """The document without its proofs, canonicalized once per @context its proofs sign (one, normally), so
+    a proof set costs one document canonicalization, not one per proof."""
+
+    def __init__(self, document: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS,
+                 deadline: Deadline | None = None) -> None:
+        self._unsecured = without_proof(document)
+        self.limits, self.deadline = limits, deadline
+        self._canonical: dict[str, Canonical | CredentialError] = {}
+
+    def for_proof(self, proof: dict[str, Any]) -> tuple[dict[str, Any], Canonical]:
+        """The document as this proof signed it, and its canonical form."""
+        unsecured = _unsecured_for(self._unsecured, proof)
+        return unsecured, self._canonical_of(unsecured)
+
+    def canonical(self) -> Canonical:
+        """The document's canonical form under its own @context (what JSON-LD processing kept of it)."""
+        return self._canonical_of(self._unsecured)
+
+    def _canonical_of(self, unsecured: dict[str, Any]) -> Canonical:
+        key = json.dumps(unsecured.get("@context"), sort_keys=True)
+        if key not in self._canonical:
+            try:
+                self._canonical[key] = canonicalize_with_report(unsecured, limits=self.limits, deadline=self.deadline)
+            except CredentialError as exc:  # refused once, refused for every proof: never worked through twice
+                self._canonical[key] = exc
+        found = self._canonical[key]
+        if isinstance(found, CredentialError):
+            raise found
+        return found
 
 
 def create_proof(
@@ -124,11 +169,14 @@ def verify_proof(
     purpose: str = ASSERTION_METHOD,
     now: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    forms: UnsecuredForms | None = None,
 ) -> HashData:
-    """Check one proof of the document; ProofError with a plain reason when it does not hold."""
+    """Check one proof of the document; ProofError with a plain reason when it does not hold. The proofs of
+    one proof set share `forms`, so the document is canonicalized once for all of them."""
     signature = _check_proof_options(proof, purpose, now or datetime.now(UTC))
-    unsecured = _unsecured_for(document, proof)
-    hashed = hash_data(unsecured, proof, limits=limits)
+    forms = forms or UnsecuredForms(document, limits=limits)
+    unsecured, canonical = forms.for_proof(proof)
+    hashed = hash_data(unsecured, proof, limits=limits, deadline=forms.deadline, document=canonical)
     try:
         public_key.verify(signature, hashed.data)
     except InvalidSignature as exc:
@@ -162,14 +210,13 @@ def _check_proof_options(proof: dict[str, Any], purpose: str, now: datetime) -> 
     return signature
 
 
-def _unsecured_for(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
+def _unsecured_for(unsecured: dict[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
     """The document as this proof signed it (a proof set member signs the document without any proof)."""
     if "previousProof" in proof:
         raise ProofError("Proof chains (previousProof) are not supported; only independent proof sets are.")
-    unsecured = without_proof(document)
-    if "@context" in proof:
-        expected = as_list(proof["@context"])
-        if as_list(document.get("@context"))[: len(expected)] != expected:
-            raise ProofError("The proof's @context is not a prefix of the document's @context.")
-        unsecured["@context"] = proof["@context"]
-    return unsecured
+    if "@context" not in proof:
+        return unsecured
+    expected = as_list(proof["@context"])
+    if as_list(unsecured.get("@context"))[: len(expected)] != expected:
+        raise ProofError("The proof's @context is not a prefix of the document's @context.")
+    return {**unsecured, "@context": proof["@context"]}

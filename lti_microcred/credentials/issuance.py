@@ -1,8 +1,10 @@
 """From an award to a signed OpenBadgeCredential, stored with its exact bytes; revocation and suspension.
 
 Issuing runs from the award's outbox row and is idempotent: one current credential per award (a unique
-index), so a repeated delivery returns the credential already issued. A re-issue (after a change to the
-micro-credential or the issuer) keeps awardedDate, gets a new id, and revokes the copy it supersedes.
+index), so a repeated delivery returns the credential already issued. Validity runs from the award:
+validFrom is the award date and a validity in months ends that long after it. A re-issue (after a change to
+the micro-credential or the issuer) keeps awardedDate and so the same validity (a re-issue after it ended is
+expired), gets a new id, keeps a suspension, and revokes the copy it supersedes.
 """
 
 from __future__ import annotations
@@ -27,15 +29,21 @@ from .dataintegrity import sign
 from .issuer import IssuerState
 from .models import IssuedCredential
 from .status_list import PURPOSES
-from .status_store import choose, claim, set_bit, status_list_url
+from .status_store import Choice, choose, claim, set_bit, status_list_url
 from .vcjwt import encode as encode_vc_jwt
 
 PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",
                         "work_based": "Work-based learning", "volunteering": "Volunteering"}
+SLOT_ATTEMPTS = 3  # sign again over new status slots when another worker claimed ours meanwhile
 
 
 class IssuanceError(Exception):
     """The award cannot be issued (revoked, or the issuer is not set up), with the reason."""
+
+
+class StatusSlotsBusy(Exception):
+    """Other workers kept claiming the status slots chosen for a credential: not an IssuanceError, so the
+    outbox job fails and is retried later instead of being dropped."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,47 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     existing = current_credential(session, award_id)
     if existing is not None and not reissue:
         return existing
+    suspension = _suspension_of(existing)
     if existing is not None:
         existing.superseded_dt = utcnow()
         change_status(session, existing, "revocation", True, "Superseded by a newer credential for the same award.")
+    row = _stored(session, issuer, urls, award)
+    if suspension is not None and row.status == "active":  # a re-issue is no way around a suspension
+        change_status(session, row, "suspension", True, suspension)
+    return row
+
+
+def _suspension_of(existing: IssuedCredential | None) -> str | None:
+    """Why a credential about to be superseded is suspended: its successor stays suspended for the same reason."""
+    if existing is None or existing.status != "suspended":
+        return None
+    return existing.status_reason or "Suspended."
+
+
+def _stored(session: Session, issuer: IssuerState, urls: Urls, award: Award) -> IssuedCredential:
+    """The award's credential signed and stored with its status slots, or the one another worker just stored."""
+    for _ in range(SLOT_ATTEMPTS):
+        row, choices = _signed(session, issuer, urls, award)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+                for choice in choices:
+                    claim(session, choice, row.id)
+                session.flush()
+        except IntegrityError:
+            concurrent = current_credential(session, award.id)
+            if concurrent is not None:  # another worker issued this award a moment ago
+                return concurrent
+            continue  # another worker claimed one of our status slots meanwhile: choose again, sign again
+        return row
+    raise StatusSlotsBusy(f"Status slots were taken by other workers {SLOT_ATTEMPTS} times in a row; "
+                          "the credential will be issued on the next attempt.")
+
+
+def _signed(session: Session, issuer: IssuerState, urls: Urls, award: Award
+            ) -> tuple[IssuedCredential, list[Choice]]:
+    """A new credential row for the award, signed over freshly chosen status slots (not yet claimed)."""
     credential = session.get(MicroCredential, award.micro_credential_id)
     learner = session.get(User, award.learner_id)
     assert credential is not None and learner is not None
@@ -81,7 +127,7 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     choices = [choose(session, purpose) for purpose in PURPOSES]
     valid_until = _valid_until(award.awarded_dt, credential.validity_months)
     data = m.Award(
-        credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=utcnow(),
+        credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=award.awarded_dt,
         valid_until=valid_until, identity=_identity(learner), name=credential.title,
         results=(m.Result(result_description=urls.achievement(credential.key) + "#result", status="Completed"),),
         evidence=_evidence(session, award), credits_earned=credential.ects_credits,
@@ -96,16 +142,7 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
                            signed_json=json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
                            signed_jwt=encode_vc_jwt(unsigned, issuer.jwt_key, issuer.jwt_kid),  # the same, as VC-JWT
                            issued_dt=utcnow(), valid_until=valid_until)
-    session.add(row)
-    try:
-        with session.begin_nested():
-            session.flush()
-            for choice in choices:
-                claim(session, choice, row.id)
-            session.flush()
-    except IntegrityError as exc:  # another worker issued this award, or took the same slot, a moment ago
-        raise IssuanceError("This award was issued concurrently, or a status slot was taken: try again.") from exc
-    return row
+    return row, choices
 
 
 _ACHIEVEMENTS: dict[tuple[Any, ...], m.Achievement] = {}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..crypto_box import SecretBox
 from ..db import utcnow
+from .builder import address_json
 from .contexts import DID_V1, MULTIKEY_V1
 from .dataintegrity import Ed25519Signer
 from .didweb import JWK_V1, did_web, jwk_thumbprint, public_jwk
@@ -162,11 +163,16 @@ class Issuer:
         return loaded
 
 
+def _address(row: IssuerProfile) -> Address | None:
+    """The stored postal address (Annex I: the issuer's country), or None when nothing is stored."""
+    address = Address(country_code=row.country or None, locality=row.locality or None,
+                      street_address=row.street_address or None, postal_code=row.postal_code or None)
+    return address if address != Address() else None
+
+
 def _profile_data(row: IssuerProfile, did: str) -> ProfileData:
-    address = Address(country_code=row.country or None, locality=row.locality or None) if (
-        row.country or row.locality) else None
     return ProfileData(id=did, name=row.name, url=row.url or None, email=row.email or None,
-                       description=row.description or None, image=row.image_url or None, address=address)
+                       description=row.description or None, image=row.image_url or None, address=_address(row))
 
 
 def _methods(controller: str, keys: list[IssuerKey]) -> list[dict[str, Any]]:
@@ -195,5 +201,5 @@ def _https_profile(base_url: str, row: IssuerProfile, keys: list[IssuerKey]) -> 
     document["@context"] = [DID_V1, MULTIKEY_V1, JWK_V1]
     document.update({"name": row.name, "url": row.url or None, "email": row.email or None,
                      "description": row.description or None, "image": row.image_url or None,
-                     "alsoKnownAs": [issuer_did(base_url)]})
+                     "address": address_json(_address(row)), "alsoKnownAs": [issuer_did(base_url)]})
     return {k: v for k, v in document.items() if v is not None}

@@ -21,11 +21,12 @@ class Message(Protocol):
 
 
 def issue_credential_job(services: Any, session: Session, message: Message) -> None:
-    """Idempotent: a second delivery finds the credential already issued; a revoked award is skipped."""
+    """Idempotent: a second delivery finds the credential already issued; a revoked award is skipped; when other
+    workers keep taking its status slots, StatusSlotsBusy fails the job, which the worker retries later."""
     try:
         issue(session, services.issuer.state(), services.credential_urls, int(message.data["award_id"]))
     except IssuanceError:
-        return  # revoked before issuing, or issued concurrently by another worker: nothing left to do
+        return  # revoked before issuing: nothing left to do
 
 
 def revoke_credential_job(services: Any, session: Session, message: Message) -> None:

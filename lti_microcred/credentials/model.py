@@ -16,6 +16,8 @@ class Address:
     country_code: str | None = None  # ISO 3166-1 alpha-2
     region: str | None = None
     locality: str | None = None
+    street_address: str | None = None
+    postal_code: str | None = None
 
 
 @dataclass(frozen=True)

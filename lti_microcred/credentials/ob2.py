@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from .builder import pruned
-from .dates import format_datetime
+from .dates import format_datetime, parse_datetime
 from .errors import CredentialError
-from .model import Achievement, Award, IssuerProfile
+from .model import Achievement, Award, Evidence, HashedIdentity, IssuerProfile
 
 OB2_CONTEXT: Final = "https://w3id.org/openbadges/v2"
 
@@ -96,6 +96,32 @@ def build_ob2_assertion(
             ],
         }
     )
+
+
+def award_of(credential: dict[str, Any]) -> Award:
+    """What an OB 2.0 assertion says, read back from the OB 3.0 credential as it was signed."""
+    subject = credential.get("credentialSubject", {})
+    identifier = (subject.get("identifier") or [{}])[0]
+    identity = HashedIdentity(identifier.get("identityHash", ""), identifier.get("salt", ""),
+                              identifier.get("identityType", "emailAddress")) if identifier else None
+    awarded = parse_datetime(credential.get("awardedDate") or credential.get("validFrom"))
+    if awarded is None:
+        raise CredentialError("The credential has no award date to put in an OB 2.0 assertion.")
+    evidence = tuple(Evidence(name=e.get("name"), narrative=e.get("narrative"), id=e.get("id"),
+                              description=e.get("description"), genre=e.get("genre"))
+                     for e in credential.get("evidence", []) if isinstance(e, dict))
+    return Award(credential_id=credential["id"], awarded=awarded, valid_from=awarded, identity=identity,
+                 subject_id=subject.get("id"), valid_until=parse_datetime(credential.get("validUntil")),
+                 evidence=evidence)
+
+
+def revocation_reason(status: str, reason: str | None) -> str | None:
+    """OB 2.0 knows only revocation, so a suspended credential is shown revoked too (for as long as it lasts)."""
+    if status == "revoked":
+        return reason or "Revoked"
+    if status == "suspended":
+        return f"Suspended: {reason}" if reason else "Suspended"
+    return None
 
 
 def _recipient(award: Award) -> dict[str, Any]:

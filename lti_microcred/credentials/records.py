@@ -1,8 +1,10 @@
-"""A learner's Comprehensive Learner Record (CLR 2.0): every current credential from this institution,
-with the stacking of pathways over their components as associations."""
+"""A learner's Comprehensive Learner Record (CLR 2.0): every current credential from this institution (not
+revoked, suspended or expired: a verifier fails a record that bundles one), with the stacking of pathways
+over their components as associations."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -17,6 +19,7 @@ from .clr import Association, build_clr_credential, stacking
 from .dataintegrity import sign
 from .issuance import Urls, _identity, learner_credentials
 from .issuer import IssuerState
+from .models import IssuedCredential
 
 
 def _associations(session: Session, urls: Urls, held: list[MicroCredential]) -> tuple[Association, ...]:
@@ -33,10 +36,16 @@ def _associations(session: Session, urls: Urls, held: list[MicroCredential]) -> 
     return tuple(pairs)
 
 
+def _current(row: IssuedCredential, now: dt.datetime) -> bool:
+    """Active and not expired: what a verifier accepts today."""
+    return row.status == "active" and (row.valid_until is None or row.valid_until > now)
+
+
 def learner_record(session: Session, issuer: IssuerState, urls: Urls, platform_id: int, learner_id: int
                    ) -> dict[str, Any] | None:
-    """The signed CLR, or None when the learner holds no credential yet."""
-    rows = learner_credentials(session, platform_id, learner_id)
+    """The signed CLR, or None when the learner holds no current credential."""
+    now = utcnow()
+    rows = [(row, c) for row, c in learner_credentials(session, platform_id, learner_id) if _current(row, now)]
     if not rows:
         return None
     learner = session.get(User, learner_id)
@@ -44,7 +53,7 @@ def learner_record(session: Session, issuer: IssuerState, urls: Urls, platform_i
     clr = build_clr_credential(
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         issuer=issuer.profile, name=f"Learner record from {issuer.profile.name}",
-        credentials=[json.loads(row.signed_json) for row, _ in rows], valid_from=utcnow(),
+        credentials=[json.loads(row.signed_json) for row, _ in rows], valid_from=now,
         identity=_identity(learner), associations=_associations(session, urls, [c for _, c in rows]),
         extension_context=urls.extension_context,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from .documents import as_list
 from .errors import CredentialError
@@ -11,41 +11,39 @@ from .status_list import read_status
 from .vcjwt import issuer_id
 from .verdict import Check, CheckName, Outcome, Verdict
 
+MAX_STATUS_ENTRIES: Final = 8
+ListVerdict = Callable[[str], Verdict]
+"""The verdict on the status list published at a URL; raises when the list cannot be fetched."""
+
 _SET_BIT_MEANS = {
     "revocation": "The issuer has revoked this credential.",
     "suspension": "The issuer has suspended this credential for now.",
 }
 
 
-def status_check(
-    document: dict[str, Any],
-    fetch: Callable[[str], dict[str, Any] | str] | None,
-    verify_list: Callable[[dict[str, Any] | str], Verdict],
-) -> Check:
+def status_check(document: dict[str, Any], list_verdict: ListVerdict | None) -> Check:
     """Look up every BitstringStatusListEntry; the list itself must verify and come from the same issuer."""
     entries = as_list(document.get("credentialStatus"))
     if not entries:
         return Check(CheckName.STATUS, Outcome.SKIPPED, "The credential has no status entry (it cannot be revoked).")
-    if fetch is None:
+    if list_verdict is None:
         return Check(CheckName.STATUS, Outcome.WARNING, "Revocation was not checked (no status list fetcher).")
+    if len(entries) > MAX_STATUS_ENTRIES:
+        return Check(CheckName.STATUS, Outcome.FAILED, f"The credential has {len(entries)} status entries; "
+                                                       f"at most {MAX_STATUS_ENTRIES} are checked.")
     for entry in entries:
-        failure = _entry_failure(document, entry, fetch, verify_list)
+        failure = _entry_failure(document, entry, list_verdict)
         if failure:
             return Check(CheckName.STATUS, Outcome.FAILED, failure)
     return Check(CheckName.STATUS, Outcome.PASSED, "The credential is neither revoked nor suspended.")
 
 
-def _entry_failure(
-    document: dict[str, Any],
-    entry: Any,
-    fetch: Callable[[str], dict[str, Any] | str],
-    verify_list: Callable[[dict[str, Any] | str], Verdict],
-) -> str | None:
+def _entry_failure(document: dict[str, Any], entry: Any, list_verdict: ListVerdict) -> str | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("statusListCredential"), str):
         return "A credentialStatus entry is malformed."
     url = entry["statusListCredential"]
     try:
-        verdict = verify_list(fetch(url))
+        verdict = list_verdict(url)
     except Exception as exc:  # the fetcher is the caller's code: any failure means "status unknown"
         return f"The status list {url} could not be fetched ({exc}); revocation status is unknown."
     if not verdict.verified or verdict.credential is None:

@@ -97,18 +97,15 @@ def _gunzip_bounded(data: bytes) -> bytes:
     return bits
 
 
-def allocate_index(is_taken: Callable[[int], bool], length: int = MIN_ENTRIES, *, attempts: int = 64) -> int:
-    """A random free index (random, so neighbouring indexes don't reveal issue order)."""
+def allocate_index(is_taken: Callable[[int], bool], length: int = MIN_ENTRIES, *, attempts: int = 8) -> int:
+    """A random free index (random, so neighbouring indexes don't reveal issue order). Only random draws: a
+    list where `attempts` of them all hit taken indexes is crowded (well over half full), and the caller
+    starts a new list rather than walking this one, which would fill it in order."""
     for _ in range(attempts):
         index = secrets.randbelow(length)
         if not is_taken(index):
             return index
-    start = secrets.randbelow(length)
-    for offset in range(length):
-        index = (start + offset) % length
-        if not is_taken(index):
-            return index
-    raise StatusListError("The status list is full; start a new one.")
+    raise StatusListError(f"The status list is crowded ({attempts} random draws were all taken); start a new one.")
 
 
 def build_status_entry(list_credential: str, index: int, purpose: str = "revocation") -> dict[str, Any]:

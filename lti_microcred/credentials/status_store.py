@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,28 +48,30 @@ class Choice:
 
 
 _open_lists: dict[str, tuple[int, str, int]] = {}  # purpose -> (list id, public id, size): per-process memo
+_LISTS_TRIED = 3  # a fresh list is empty: a second crowded one in a row only happens under a burst of workers
 
 
 def choose(session: Session, purpose: str) -> Choice:
     """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order); a list
-    where random probing keeps hitting taken slots (well over half full) gets a successor. Reads only: the
-    slot is claimed when the credential is stored (a unique index settles a rare collision)."""
+    where random probing keeps hitting taken slots (well over half full) gets a successor, so no list is ever
+    filled in order. Reads only: the slot is claimed when the credential is stored, where a unique index
+    refuses a slot another worker claimed meanwhile (the issuer then chooses again)."""
     memo = _open_lists.get(purpose)
     if memo is None:
         found = _open_list(session, purpose)
         memo = _open_lists[purpose] = (found.id, found.public_id, found.size)
+    for _ in range(_LISTS_TRIED):
+        try:
+            return Choice(memo[0], memo[1], allocate_index(_taken_in(session, memo[0]), memo[2]), purpose)
+        except StatusListError:
+            successor = _open_list(session, purpose, after=memo[0])
+            memo = _open_lists[purpose] = (successor.id, successor.public_id, successor.size)
+    raise StatusListError(f"No {purpose} status list has room: {_LISTS_TRIED} lists in a row were crowded.")
 
-    def taken(list_id: int) -> Any:
-        return lambda position: session.scalar(select(StatusSlot.id).where(
-            StatusSlot.status_list_id == list_id, StatusSlot.position == position)) is not None
 
-    try:
-        position = allocate_index(taken(memo[0]), memo[2], attempts=8)
-    except StatusListError:
-        successor = _open_list(session, purpose, after=memo[0])
-        memo = _open_lists[purpose] = (successor.id, successor.public_id, successor.size)
-        position = allocate_index(taken(memo[0]), memo[2])
-    return Choice(memo[0], memo[1], position, purpose)
+def _taken_in(session: Session, list_id: int) -> Callable[[int], bool]:
+    return lambda position: session.scalar(select(StatusSlot.id).where(
+        StatusSlot.status_list_id == list_id, StatusSlot.position == position)) is not None
 
 
 def claim(session: Session, choice: Choice, issued_credential_id: int) -> None:

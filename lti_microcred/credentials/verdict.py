@@ -14,6 +14,7 @@ class CheckName(StrEnum):
     JSON_LD = "json-ld"
     PROOF = "proof"
     ISSUER = "issuer"
+    TRUSTED_ISSUER = "trusted issuer"
     VALIDITY = "validity"
     STATUS = "status"
     EMBEDDED = "embedded credentials"
@@ -57,6 +58,11 @@ class Verdict:
     def check(self, name: CheckName) -> Check | None:
         """The check of that name, if it ran."""
         return next((c for c in self.checks if c.name is name), None)
+
+    def failed(self, name: CheckName) -> bool:
+        """Whether the check of that name ran and failed."""
+        check = self.check(name)
+        return check is not None and check.outcome is Outcome.FAILED
 
     def summary(self) -> str:
         """One sentence for a person: verified, or the first reason it is not."""

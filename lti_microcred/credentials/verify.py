@@ -1,34 +1,43 @@
 """One verifier for every credential we meet: JSON with Data Integrity proofs, or a compact VC-JWT.
 
 Checks, each with a plain-language reason: format, JSON-LD soundness, every proof (a proof set holds only
-if all its proofs do), key controller = issuer, validity dates, revocation/suspension through a status
-list fetched by the caller, and, for a CLR, each credential it bundles.
+if all its proofs do), key controller = issuer, an issuer the caller trusts, validity dates,
+revocation/suspension through a status list fetched by the caller, and, for a CLR, each credential it bundles.
+
+Whatever the input, one verification costs bounded work: at most MAX_PROOFS proofs and MAX_EMBEDDED bundled
+credentials (refused before any JSON-LD work), the document canonicalized once for all its proofs, each
+status list verified once, and one deadline (`limits.seconds`) for everything, bundled credentials included.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .canonical import DEFAULT_LIMITS, Limits, canonicalize_with_report, check_size
-from .contexts import VC_V2
-from .dataintegrity import proofs_of, verify_proof
-from .dates import parse_datetime
-from .documents import without_proof
+from .canonical import Deadline, Limits, canonicalize_with_report, check_size
+from .dataintegrity import UnsecuredForms, proofs_of, verify_proof
+from .document_checks import format_check, trust_check, validity_check
 from .errors import CredentialError, KeyResolutionError, ProofError, VcJwtError
 from .keys import KeyResolver, ResolvedKey
-from .status_check import status_check
+from .status_check import ListVerdict, status_check
 from .vcjwt import decode as decode_vc_jwt
 from .vcjwt import issuer_id
 from .verdict import Check, CheckName, Outcome, Verdict
 
 StatusListFetcher = Callable[[str], "dict[str, Any] | str"]
 """Returns the status list credential (JSON or VC-JWT) published at a URL; raises if it cannot."""
+
+_JWT_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")  # compact JWS: three segments
+MAX_PROOFS: Final = 4
+MAX_EMBEDDED: Final = 100
+VERIFY_LIMITS: Final = Limits(seconds=5.0)
+"""Sizes as for canonicalization; `seconds` bounds the whole verification, not each step."""
 
 
 @dataclass
@@ -37,11 +46,18 @@ class _Run:
     fetch_status_list: StatusListFetcher | None
     now: datetime
     limits: Limits
-    depth: int
+    deadline: Deadline
+    lists: dict[str, Verdict]  # status lists already verified, shared by every part of one verification
+    trusted: frozenset[str] | None = None  # issuer ids this verifier vouches for (None: no such check)
+    depth: int = 0
     checks: list[Check] = field(default_factory=list)
 
     def add(self, name: CheckName, outcome: Outcome, reason: str) -> None:
         self.checks.append(Check(name, outcome, reason))
+
+    def inner(self) -> _Run:
+        """A run for a status list or bundled credential: same deadline and lists, its own checks."""
+        return replace(self, depth=self.depth + 1, checks=[])
 
 
 def verify_credential(
@@ -50,17 +66,30 @@ def verify_credential(
     resolve_key: KeyResolver,
     fetch_status_list: StatusListFetcher | None = None,
     now: datetime | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-    _depth: int = 0,
+    limits: Limits = VERIFY_LIMITS,
+    trusted_issuers: Collection[str] | None = None,
 ) -> Verdict:
-    """Verify a credential (dict, JSON text or compact VC-JWT) and say why it is or is not trustworthy."""
-    run = _Run(resolve_key, fetch_status_list, now or datetime.now(UTC), limits, _depth)
+    """Verify a credential (dict, JSON text or compact VC-JWT) and say why it is or is not trustworthy;
+    `limits.seconds` is one deadline for the whole verification, bundled credentials and status lists too.
+    With `trusted_issuers`, a credential of any other issuer fails the "trusted issuer" check."""
+    deadline = Deadline.after(
+        limits.seconds, f"The verification took longer than {limits.seconds:g} s in all; the credential is refused.")
+    trusted = frozenset(trusted_issuers) if trusted_issuers is not None else None
+    run = _Run(resolve_key, fetch_status_list, now or datetime.now(UTC), limits, deadline, {}, trusted)
+    return _verify(credential, run)
+
+
+def _verify(credential: dict[str, Any] | str, run: _Run) -> Verdict:
     document = _read(credential, run)
     if document is None:
         return Verdict(tuple(run.checks))
-    if _format_ok(document, run):
-        _dates(document, run)
-        run.checks.append(status_check(document, run.fetch_status_list, lambda c: _verify_list(c, run)))
+    form = format_check(document)
+    run.checks.append(form)
+    if form.outcome is Outcome.PASSED:
+        if run.trusted is not None:
+            run.checks.append(trust_check(document, run.trusted))
+        run.checks.append(validity_check(document, run.now))
+        run.checks.append(_status(document, run))
         _embedded(document, run)
     order = list(CheckName)
     return Verdict(tuple(sorted(run.checks, key=lambda c: order.index(c.name))), document)
@@ -73,7 +102,7 @@ def _read(credential: dict[str, Any] | str, run: _Run) -> dict[str, Any] | None:
             run.add(CheckName.FORMAT, Outcome.FAILED, "The credential is too large to verify.")
             return None
         text = credential.strip()
-        if not text.startswith(("{", "[")):
+        if not text.startswith(("{", "[")) and _JWT_SHAPE.fullmatch(text):
             return _read_jwt(text, run)
         try:
             credential = json.loads(text)
@@ -83,8 +112,30 @@ def _read(credential: dict[str, Any] | str, run: _Run) -> dict[str, Any] | None:
     if not isinstance(credential, dict):
         run.add(CheckName.FORMAT, Outcome.FAILED, "A credential must be a JSON object.")
         return None
+    if not _within_caps(credential, run):
+        return None
     _data_integrity(credential, run)
     return credential
+
+
+def _within_caps(document: dict[str, Any], run: _Run) -> bool:
+    """Refuse, before any JSON-LD work, what would multiply it: many proofs, a record bundling too much."""
+    try:
+        check_size(document, run.limits)
+        proofs = proofs_of(document)
+    except CredentialError as exc:
+        run.add(CheckName.FORMAT, Outcome.FAILED, str(exc))
+        return False
+    if len(proofs) > MAX_PROOFS:
+        run.add(CheckName.PROOF, Outcome.FAILED,
+                f"The credential carries {len(proofs)} proofs; at most {MAX_PROOFS} are verified.")
+        return False
+    bundled = _bundled(document)
+    if bundled is not None and len(bundled) > MAX_EMBEDDED:
+        run.add(CheckName.EMBEDDED, Outcome.FAILED,
+                f"The record bundles {len(bundled)} credentials; at most {MAX_EMBEDDED} are verified.")
+        return False
+    return True
 
 
 def _read_jwt(token: str, run: _Run) -> dict[str, Any] | None:
@@ -98,13 +149,15 @@ def _read_jwt(token: str, run: _Run) -> dict[str, Any] | None:
         return None
     run.add(CheckName.PROOF, Outcome.PASSED, f"The VC-JWT signature holds ({decoded.header['alg']}).")
     _controller(decoded.credential, [decoded.key], run)
+    if not _within_caps(decoded.credential, run):
+        return None
     _json_ld_of_jwt(decoded.credential, run)
     return decoded.credential
 
 
 def _json_ld_of_jwt(credential: dict[str, Any], run: _Run) -> None:
     try:
-        problems = canonicalize_with_report(credential, limits=run.limits).problems
+        problems = canonicalize_with_report(credential, limits=run.limits, deadline=run.deadline).problems
     except CredentialError as exc:
         run.add(CheckName.JSON_LD, Outcome.WARNING, f"JSON-LD could not be checked: {exc}")
         return
@@ -115,31 +168,30 @@ def _json_ld_of_jwt(credential: dict[str, Any], run: _Run) -> None:
 
 
 def _data_integrity(document: dict[str, Any], run: _Run) -> None:
-    try:
-        check_size(document, run.limits)
-        proofs = proofs_of(document)
-    except CredentialError as exc:
-        run.add(CheckName.FORMAT, Outcome.FAILED, str(exc))
-        return
+    proofs = proofs_of(document)
     if not proofs:
         run.add(CheckName.PROOF, Outcome.FAILED, "The credential carries no proof: anyone could have written it.")
         return
     keys: list[ResolvedKey] = []
     problems: tuple[str, ...] | None = None
+    forms = UnsecuredForms(document, limits=run.limits, deadline=run.deadline)
     for number, proof in enumerate(proofs, 1):
         label = f"Proof {number} of {len(proofs)}"
+        if run.deadline.passed:
+            run.add(CheckName.PROOF, Outcome.FAILED, f"{label}: {run.deadline.reason}")
+            break
         try:
             key = _resolve(str(proof.get("verificationMethod")), run)
             if not isinstance(key.public_key, Ed25519PublicKey):
                 raise ProofError(f"{key.id} is not an Ed25519 key, which eddsa-rdfc-2022 requires.")
-            hashed = verify_proof(document, proof, key.public_key, now=run.now, limits=run.limits)
+            hashed = verify_proof(document, proof, key.public_key, now=run.now, limits=run.limits, forms=forms)
         except CredentialError as exc:
             run.add(CheckName.PROOF, Outcome.FAILED, f"{label}: {exc}")
             continue
         keys.append(key)
         problems = hashed.problems if problems is None else problems
         run.add(CheckName.PROOF, Outcome.PASSED, f"{label} holds (eddsa-rdfc-2022, key {key.id}).")
-    _json_ld_of_proved(document, problems, run)
+    _json_ld_of_proved(forms, problems, run)
     if keys:
         _controller(document, keys, run)
 
@@ -154,10 +206,10 @@ def _resolve(method_id: str, run: _Run) -> ResolvedKey:
         raise KeyResolutionError(f"The signing key {method_id} could not be resolved ({exc!r}).") from exc
 
 
-def _json_ld_of_proved(document: dict[str, Any], problems: tuple[str, ...] | None, run: _Run) -> None:
+def _json_ld_of_proved(forms: UnsecuredForms, problems: tuple[str, ...] | None, run: _Run) -> None:
     if problems is None:
         try:
-            problems = canonicalize_with_report(without_proof(document), limits=run.limits).problems
+            problems = forms.canonical().problems
         except CredentialError as exc:
             run.add(CheckName.JSON_LD, Outcome.FAILED, str(exc))
             return
@@ -189,55 +241,29 @@ def _controller(document: dict[str, Any], keys: list[ResolvedKey], run: _Run) ->
         run.add(CheckName.ISSUER, Outcome.PASSED, f"Signed with a key controlled by the issuer {issuer}.")
 
 
-def _format_ok(document: dict[str, Any], run: _Run) -> bool:
-    contexts = document.get("@context")
-    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
+def _bundled(document: dict[str, Any]) -> list[Any] | None:
+    """The credentials a CLR bundles (None for anything else)."""
+    subject = document.get("credentialSubject")
+    inner = subject.get("verifiableCredential") if isinstance(subject, dict) else None
     types = document.get("type")
-    if first != VC_V2 or not isinstance(types, list) or "VerifiableCredential" not in types:
-        run.add(CheckName.FORMAT, Outcome.FAILED, "This is not a W3C Verifiable Credential 2.0 document.")
-        return False
-    if issuer_id(document) is None or not isinstance(document.get("credentialSubject"), dict | list):
-        run.add(CheckName.FORMAT, Outcome.FAILED, "The credential lacks an issuer id or a credentialSubject.")
-        return False
-    run.add(CheckName.FORMAT, Outcome.PASSED, f"A {', '.join(map(str, types))}.")
-    return True
-
-
-def _dates(document: dict[str, Any], run: _Run) -> None:
-    valid_from, valid_until = (
-        parse_datetime(document.get("validFrom")),
-        parse_datetime(document.get("validUntil")),
-    )
-    if valid_from is None or ("validUntil" in document and valid_until is None):
-        run.add(CheckName.VALIDITY, Outcome.FAILED, "validFrom/validUntil are missing or not valid date-times.")
-    elif run.now < valid_from:
-        run.add(
-            CheckName.VALIDITY,
-            Outcome.FAILED,
-            f"The credential is not valid yet: it starts on {document['validFrom']}.",
-        )
-    elif valid_until is not None and run.now > valid_until:
-        run.add(CheckName.VALIDITY, Outcome.FAILED, f"The credential expired on {document['validUntil']}.")
-    else:
-        run.add(CheckName.VALIDITY, Outcome.PASSED, "The credential is within its validity period.")
+    return inner if isinstance(types, list) and "ClrCredential" in types and isinstance(inner, list) else None
 
 
 def _embedded(document: dict[str, Any], run: _Run) -> None:
-    """A CLR is only as good as the credentials it bundles: verify each one too."""
-    subject = document.get("credentialSubject")
-    inner = subject.get("verifiableCredential") if isinstance(subject, dict) else None
-    if "ClrCredential" not in document.get("type", []) or not isinstance(inner, list) or run.depth:
+    """A CLR is only as good as the credentials it bundles: verify each one too, once the record holds."""
+    inner = _bundled(document)
+    if inner is None or run.depth:
+        return
+    if any(c.outcome is Outcome.FAILED for c in run.checks):
+        run.add(CheckName.EMBEDDED, Outcome.SKIPPED,
+                "The bundled credentials were not checked: the record itself does not verify.")
         return
     failures = []
     for credential in inner:
-        verdict = verify_credential(
-            credential,
-            resolve_key=run.resolve_key,
-            fetch_status_list=run.fetch_status_list,
-            now=run.now,
-            limits=run.limits,
-            _depth=run.depth + 1,
-        )
+        if run.deadline.passed:
+            failures.append(run.deadline.reason)
+            break
+        verdict = _verify(credential, run.inner())
         if not verdict.verified:
             name = credential.get("id") if isinstance(credential, dict) else "?"
             failures.append(f"{name}: {verdict.summary()}")
@@ -247,7 +273,20 @@ def _embedded(document: dict[str, Any], run: _Run) -> None:
         run.add(CheckName.EMBEDDED, Outcome.PASSED, f"All {len(inner)} bundled credentials verify.")
 
 
-def _verify_list(list_credential: dict[str, Any] | str, run: _Run) -> Verdict:
-    return verify_credential(
-        list_credential, resolve_key=run.resolve_key, now=run.now, limits=run.limits, _depth=run.depth + 1
-    )
+def _status(document: dict[str, Any], run: _Run) -> Check:
+    if run.deadline.passed:
+        return Check(CheckName.STATUS, Outcome.FAILED, run.deadline.reason)
+    return status_check(document, _list_verdict(run) if run.fetch_status_list else None)
+
+
+def _list_verdict(run: _Run) -> ListVerdict:
+    """Each status list verified once per verification (a CLR's credentials share a few lists)."""
+    fetch = run.fetch_status_list
+    assert fetch is not None
+
+    def verdict(url: str) -> Verdict:
+        if url not in run.lists:
+            run.lists[url] = _verify(fetch(url), replace(run.inner(), fetch_status_list=None))
+        return run.lists[url]
+
+    return verdict

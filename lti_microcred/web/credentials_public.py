@@ -4,7 +4,6 @@ our JSON-LD context, the verification page and API, and OB 2.0 hosted assertions
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -151,9 +150,9 @@ def ob2_assertion(public_id: str) -> Response:
     credential_row = db().get(MicroCredential, row.micro_credential_id)
     assert credential_row is not None
     assertion = ob2.build_ob2_assertion(
-        _ob2_award(data), assertion_url=s.settings.url(f"/ob2/assertions/{public_id}"),
+        ob2.award_of(data), assertion_url=s.settings.url(f"/ob2/assertions/{public_id}"),
         badge_class_url=s.settings.url(f"/ob2/badges/{credential_row.key}"),
-        revocation_reason=(row.status_reason or "Revoked") if row.status == "revoked" else None)
+        revocation_reason=ob2.revocation_reason(row.status, row.status_reason))
     return _send(json.dumps(assertion), "application/json")
 
 
@@ -175,19 +174,6 @@ def ob2_issuer() -> Response:
     s = services()
     return _send(json.dumps(ob2.build_ob2_issuer(s.issuer.state().profile, issuer_url=s.settings.url("/ob2/issuer"))),
                  "application/json", max_age=300)
-
-
-def _ob2_award(data: dict[str, Any]) -> Any:
-    from ..credentials import model as m
-    from ..credentials.dates import parse_datetime
-
-    identifier = (data.get("credentialSubject", {}).get("identifier") or [{}])[0]
-    identity = m.HashedIdentity(identifier.get("identityHash", ""), identifier.get("salt", ""),
-                                identifier.get("identityType", "emailAddress")) if identifier else None
-    awarded = parse_datetime(data.get("awardedDate") or data.get("validFrom"))
-    assert awarded is not None
-    return m.Award(credential_id=data["id"], awarded=awarded, valid_from=awarded, identity=identity,
-                   valid_until=parse_datetime(data.get("validUntil")))
 
 
 @bp.route("/credentials/<public_id>/linkedin")

@@ -30,7 +30,8 @@ def record() -> Response:
     sv = services()
     signed = learner_record(db(), sv.issuer.state(), sv.credential_urls, s.platform_id, s.user_id)
     if signed is None:
-        return Response(json.dumps({"error": "You hold no credential yet."}), status=404, mimetype="application/json")
+        error = "You hold no current credential: there is no learner record to download."
+        return Response(json.dumps({"error": error}), status=404, mimetype="application/json")
     response = Response(json.dumps(signed), mimetype="application/vc+ld+json")
     response.headers["Content-Disposition"] = 'attachment; filename="learner-record-clr.json"'
     return response

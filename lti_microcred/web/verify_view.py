@@ -12,7 +12,7 @@ from ..credentials.baking_png import PNG_SIGNATURE, extract_png
 from ..credentials.baking_svg import extract_svg
 from ..credentials.errors import CredentialError
 from ..credentials.models import IssuedCredential
-from ..credentials.verdict import Verdict
+from ..credentials.verdict import CheckName, Verdict
 from ..credentials.verification import MAX_UPLOAD_BYTES, verify
 from ..requestctx import db, services
 from .credential_summary import summarize
@@ -27,8 +27,9 @@ def render_verdict(credential: dict[str, Any] | str, holder: str | None = None,
                    stored: IssuedCredential | None = None) -> str:
     verdict = _verdict(credential)
     summary = summarize(verdict.credential) if verdict.credential else None
+    stranger = summary is not None and verdict.failed(CheckName.TRUSTED_ISSUER)
     return render_template("verify/result.html", verdict=verdict, summary=summary, holder=holder, stored=stored,
-                           email_checked=None)
+                           email_checked=None, stranger=stranger)
 
 
 def _credential_of(raw: bytes) -> str:

@@ -98,7 +98,8 @@ def issuer() -> IssuerProfile:
         email="badges@example.edu",
         description="A public university.",
         image="https://www.example.edu/logo.png",
-        address=Address(country="Ireland", country_code="IE", region="Leinster", locality="Dublin"),
+        address=Address(country="Ireland", country_code="IE", region="Leinster", locality="Dublin",
+                        street_address="College Green 1", postal_code="D02 PN40"),
     )
 
 

@@ -42,7 +42,9 @@ def test_full_credential_shape(issuer: IssuerProfile) -> None:
     assert credential["@context"] == [VC_V2, OB_V3P0, extension_context_url()]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["issuer"]["type"] == ["Profile"] and credential["issuer"]["id"] == issuer.id
-    assert credential["issuer"]["address"]["addressCountryCode"] == "IE"
+    assert credential["issuer"]["address"] == {
+        "type": ["Address"], "addressCountry": "Ireland", "addressCountryCode": "IE", "addressRegion": "Leinster",
+        "addressLocality": "Dublin", "streetAddress": "College Green 1", "postalCode": "D02 PN40"}
     subject = credential["credentialSubject"]
     assert subject["type"] == ["AchievementSubject"]
     assert subject["identifier"][0]["identityHash"].startswith("sha256$") and subject["identifier"][0]["hashed"]

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from lti_microcred.credentials import status_list
 from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
 from lti_microcred.credentials.errors import StatusListError
 from lti_microcred.credentials.keys import KeyResolver
@@ -73,12 +74,21 @@ def test_indexes_outside_the_list_are_refused() -> None:
         StatusList(1000)
 
 
-def test_allocation_avoids_taken_indexes() -> None:
-    taken = set(range(MIN_ENTRIES)) - {4242}
-    assert allocate_index(taken.__contains__) == 4242
+def test_allocation_probes_a_few_random_indexes_then_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(range(MIN_ENTRIES))
+    monkeypatch.setattr(status_list.secrets, "randbelow", lambda n: next(draws))
+    asked: list[int] = []
+
+    def taken(index: int) -> bool:
+        asked.append(index)
+        return index != 100  # one free slot, which only a scan of the list would find
+
+    with pytest.raises(StatusListError, match="crowded"):
+        allocate_index(taken, attempts=8)
+    assert asked == list(range(8))  # eight random draws, never a walk along the list
+    assert allocate_index(lambda i: i < 10, attempts=8) == 10  # the first free draw
+    monkeypatch.undo()
     assert allocate_index(lambda i: False) in range(MIN_ENTRIES)
-    with pytest.raises(StatusListError, match="full"):
-        allocate_index(lambda i: True, attempts=2)
 
 
 def test_entries_and_list_credentials(signer: Ed25519Signer, resolver: KeyResolver) -> None:

@@ -1,30 +1,26 @@
 """What the running tool issues (credential, VC-JWT's twin, status lists, CLR) verifies in Digital Bazaar's
-independent JS verifier, run offline from the npm registry packages in tests/credentials/interop."""
+independent JS verifier, run offline from the npm registry packages in tests/credentials/interop; a credential
+the tool suspended is rejected there too. The issuer has a full postal address, as institutions do."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from lti_microcred.competencies import operations as ops
 from lti_microcred.credentials.contexts import bundled_context_urls, load_context
-from lti_microcred.credentials.issuance import issue
+from lti_microcred.credentials.issuance import change_status, issue
 from lti_microcred.credentials.records import learner_record
 from lti_microcred.db import transaction
 from tests.support.factories import fields, institution
+from tests.support.interop import INTEROP, interop_node
 
-INTEROP = Path(__file__).parent.parent / "credentials" / "interop"
 
-
-def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Path) -> None:
-    node = shutil.which("node")
-    if node is None or not (INTEROP / "node_modules" / "@digitalbazaar" / "vc").is_dir():
-        pytest.skip("JS interop skipped: needs `node` and `npm ci` in tests/credentials/interop")
+def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Path,
+                                                    issuer_address: dict[str, str]) -> None:
+    node = interop_node()
     with transaction(services.sessions) as session:
         inst = institution(session)
         course = inst.course(session)
@@ -35,8 +31,12 @@ def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Pa
         full = ops.create_micro_credential(session, staff, fields(title="Full", validity_months=36, stackable=True,
                                                                  prerequisites="Basic numeracy",
                                                                  supervision="Proctored online exam"))
+        suspended = ops.create_micro_credential(session, staff, fields(title="Suspended"))
         rows = [issue(session, services.issuer.state(), services.credential_urls,
-                      ops.award_manually(session, staff, c, learner.id, "Assessed.").id) for c in (minimal, full)]
+                      ops.award_manually(session, staff, c, learner.id, "Assessed.").id)
+                for c in (minimal, full, suspended)]
+        assert json.loads(rows[0].signed_json)["issuer"]["address"]["streetAddress"] == issuer_address["street_address"]
+        change_status(session, rows[2], "suspension", True, "Under review.")
         record = learner_record(session, services.issuer.state(), services.credential_urls, inst.platform.id,
                                 learner.id)
         issuer = services.issuer.state()
@@ -56,4 +56,6 @@ def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Pa
     assert finished.returncode == 0, finished.stderr
     result = json.loads(finished.stdout)
     for item in verify:
-        assert result["verify"][item["name"]]["verified"] is True, (item["name"], result["verify"][item["name"]])
+        expected = item["name"] != "credential-2"  # the suspended one
+        assert result["verify"][item["name"]]["verified"] is expected, (item["name"], result["verify"][item["name"]])
+    assert len(record["credentialSubject"]["verifiableCredential"]) == 2

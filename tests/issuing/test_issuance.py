@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import jwt
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,11 +16,13 @@ from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
 from lti_microcred.credentials.badge_image import medal_png
 from lti_microcred.credentials.baking_png import bake_png, extract_png
+from lti_microcred.credentials.dates import format_datetime, parse_datetime
 from lti_microcred.credentials.issuance import IssuanceError, change_status, issue, revoke_award_credential
 from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.credentials.records import learner_record
 from lti_microcred.credentials.verdict import CheckName, Outcome
 from lti_microcred.credentials.verification import verify
+from lti_microcred.db import utcnow
 from tests.support.factories import fields, institution
 
 
@@ -64,15 +67,41 @@ def test_issuing_twice_returns_the_same_credential(services: Any, session: Sessi
 
 def test_reissue_keeps_awarded_date_gets_new_id_and_revokes_the_old(services: Any, session: Session,
                                                                     awarded: dict[str, Any]) -> None:
-    awarded["award"].awarded_dt = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)  # long before either issue
+    awarded["award"].awarded_dt = utcnow().replace(microsecond=0) - dt.timedelta(days=100)  # before either issue
     old = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
     new = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id, reissue=True)
     old_json, new_json = json.loads(old.signed_json), json.loads(new.signed_json)
     assert new_json["id"] != old_json["id"]
-    assert new_json["awardedDate"] == old_json["awardedDate"] == "2025-03-14T09:30:00Z" != new_json["validFrom"]
+    assert new_json["awardedDate"] == old_json["awardedDate"] == format_datetime(awarded["award"].awarded_dt)
+    assert (new_json["validFrom"], new_json["validUntil"]) == (old_json["validFrom"], old_json["validUntil"])
     assert "revoked" in check(services, session, old.signed_json).summary()
     assert old.status == "revoked" and old.superseded_dt is not None  # the row says so too (OB 2.0, staff pages)
     assert check(services, session, new.signed_json).verified
+
+
+def test_validity_runs_from_the_award_so_a_late_reissue_is_expired_not_inverted(
+        services: Any, session: Session, awarded: dict[str, Any]) -> None:
+    award = awarded["award"]  # valid for 24 months from the award
+    award.awarded_dt = utcnow().replace(microsecond=0) - dt.timedelta(days=800)
+    issue(session, services.issuer.state(), services.credential_urls, award.id)
+    new = issue(session, services.issuer.state(), services.credential_urls, award.id, reissue=True)
+    credential = json.loads(new.signed_json)
+    assert credential["awardedDate"] == credential["validFrom"] == format_datetime(award.awarded_dt)
+    assert parse_datetime(credential["validFrom"]) < parse_datetime(credential["validUntil"]) < utcnow()
+    claims = jwt.decode(new.signed_jwt, options={"verify_signature": False})
+    assert claims["nbf"] < claims["exp"]
+    verdict = check(services, session, new.signed_json)
+    assert verdict.failures == (verdict.check(CheckName.VALIDITY),) and "expired" in verdict.summary()
+
+
+def test_reissue_keeps_a_suspension(services: Any, session: Session, awarded: dict[str, Any]) -> None:
+    old = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
+    change_status(session, old, "suspension", True, "Under review by the exam board.")
+    new = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id, reissue=True)
+    assert (new.status, new.status_reason) == ("suspended", "Under review by the exam board.")
+    assert "suspended" in check(services, session, new.signed_json).summary()
+    change_status(session, new, "suspension", False, "")
+    assert check(services, session, new.signed_json).verified  # reinstating the new copy works as before
 
 
 def test_a_credential_issued_after_its_pathway_changed_names_the_pathway(services: Any, session: Session,

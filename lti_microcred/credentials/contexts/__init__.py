@@ -11,6 +11,7 @@ Provenance (byte-exact copies):
       written out as JSON (JSON-equal); defines 1EdTechJsonSchemaValidator2019 & co., which third-party
       OB 3.0 credentials and the 1EdTech CLR test vector use. We never emit it.
   microcred-v1.json        ours: EU Council Recommendation (2022) Annex I elements the OB context lacks.
+The interop tests compare every file that has an npm package with that package's copy (JSON-equal).
 """
 
 from __future__ import annotations

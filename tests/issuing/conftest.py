@@ -1,0 +1,33 @@
+"""Fixtures for issuing tests that change the one issuer profile the whole session shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lti_microcred.credentials.models import IssuerProfile
+from lti_microcred.db import transaction
+from tests.support.issuer import issuer_restored
+
+ADDRESS = {"street_address": "College Green 1", "postal_code": "D02 PN40", "locality": "Dublin", "country": "IE"}
+
+
+@pytest.fixture
+def issuer_address(services: Any) -> Iterator[dict[str, str]]:
+    """The issuer profile with a full postal address for the test, as it was afterwards."""
+    with issuer_restored(services):
+        with transaction(services.sessions) as session:
+            profile = session.get(IssuerProfile, 1)
+            for name, value in ADDRESS.items():
+                setattr(profile, name, value)
+        services.issuer.invalidate()
+        yield ADDRESS
+
+
+@pytest.fixture
+def keys_restored(services: Any) -> Iterator[None]:
+    """For tests that rotate the issuer's keys."""
+    with issuer_restored(services):
+        yield
