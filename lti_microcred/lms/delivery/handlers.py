@@ -18,10 +18,9 @@ from ...lti.models import User
 from ..ags import Ags, Score
 from ..errors import PERMANENT, NotReady, ServiceError
 from ..lineitems import CREDENTIAL, MODULE, Column
-from .jobs import DEFER, DONE, FAILED, RETRY, SUPERSEDED, DeliveryRecord, HandlerRegistry, Job, Outcome
+from .jobs import DEFER, DONE, RECORD_STATES, SUPERSEDED, DeliveryRecord, HandlerRegistry, Job, Outcome
 
 AwardComment = Callable[[Session, Award], str]
-STATES = {DONE: "sent", RETRY: "retrying", DEFER: "waiting", FAILED: "failed", SUPERSEDED: "lms_newer"}
 
 
 def default_award_comment(session: Session, award: Award) -> str:
@@ -98,7 +97,7 @@ def _failure(job: Job, exc: ServiceError, column: Column | None, family: str | N
 
 
 def _with(outcome: Outcome, record: Callable[..., DeliveryRecord], score: Score | None = None) -> Outcome:
-    values: dict[str, Any] = {"state": STATES[outcome.status], "http_status": outcome.http_status,
+    values: dict[str, Any] = {"state": RECORD_STATES[outcome.status], "http_status": outcome.http_status,
                               "error": outcome.error}
     if score is not None:
         values.update(score_given=score.score_given, score_maximum=score.score_maximum,

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ..runtime import LmsRuntime
 
 DONE, RETRY, DEFER, FAILED, SUPERSEDED = "done", "retry", "defer", "failed", "superseded"
+# What the instructor's cell says after an outcome (a superseded outcome that is recorded is the LMS's refusal).
+RECORD_STATES = {DONE: "sent", RETRY: "retrying", DEFER: "waiting", FAILED: "failed", SUPERSEDED: "lms_newer"}
 
 
 @dataclass
