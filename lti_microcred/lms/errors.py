@@ -36,6 +36,15 @@ class ScopeNotGranted(ServiceError):
         self.scope = scope
 
 
+class UnexpectedError(ServiceError):
+    """A bug in the tool's own delivery code: retried like a transient failure, shown by its class name only
+    (the message may hold anything); the traceback is in the worker's log."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(f"unexpected error in the tool ({exc.__class__.__name__}); the delivery worker's log "
+                         "has the details", TRANSIENT)
+
+
 class NotReady(Exception):
     """The work cannot start yet (no gradebook column, no service URL known): try again later, not an error."""
 

@@ -127,6 +127,26 @@ def test_award_and_revocation_reach_a_credential_column(course: Course, services
     assert len([i for i in course.lms.platform.line_items.values() if i.get("tag") == "microcred-credential"]) == 1
 
 
+def test_an_award_whose_comment_breaks_is_shown_on_the_cell(course: Course, services: Services,
+                                                            runtime: LmsRuntime, worker: Worker) -> None:
+    runtime.handlers.register(outbox.ISSUE_CREDENTIAL, lambda job: None)
+
+    def broken(session: object, award: Award) -> str:
+        return f"{1 / 0}"
+
+    runtime.set_award_comment(broken)
+    _award(course, services)
+    worker.run_once()  # the credential is issued
+    worker.run_once()  # its passback breaks
+    [delivery] = course.deliveries().values()
+    assert (delivery.subject_kind, delivery.state) == ("credential", "retrying")
+    assert "ZeroDivisionError" in (delivery.last_error or "")
+    runtime.set_award_comment(lambda session, award: "Awarded")
+    worker.drain(5)
+    [delivery] = course.deliveries().values()
+    assert (delivery.state, delivery.score_given) == ("sent", 100.0)
+
+
 def _hook_domain(monkeypatch: pytest.MonkeyPatch) -> None:
     """Until competencies/awarding.py calls its EVALUATION_LISTENERS, do here what that 3-line diff does."""
     if results.install():

@@ -5,6 +5,7 @@ re-send after a crash is the same score again (harmless), and the LMS never take
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -16,11 +17,12 @@ from ... import outbox
 from ...competencies.models import Award, MicroCredential
 from ...lti.models import User
 from ..ags import Ags, Score
-from ..errors import PERMANENT, NotReady, ServiceError
+from ..errors import PERMANENT, NotReady, ServiceError, UnexpectedError
 from ..lineitems import CREDENTIAL, MODULE, Column
 from .jobs import DEFER, DONE, RECORD_STATES, SUPERSEDED, DeliveryRecord, HandlerRegistry, Job, Outcome
 
 AwardComment = Callable[[Session, Award], str]
+log = logging.getLogger(__name__)
 
 
 def default_award_comment(session: Session, award: Award) -> str:
@@ -30,36 +32,61 @@ def default_award_comment(session: Session, award: Award) -> str:
 
 def module_result(job: Job) -> Outcome:
     data = job.message.data
-    when = dt.datetime.fromisoformat(data["timestamp"])
-    score = Score(data["user_sub"], data["score_given"], data["score_maximum"], when,
-                  activity_progress=data.get("activity", "Completed"))
     record = partial(DeliveryRecord, job.message.ordering_key, job.message.platform_id, data["context_id"], MODULE,
                      data["module_id"], data["learner_id"])
-    return _send(job, data["context_id"], score, record,
-                 lambda: job.runtime.columns.module(data["context_id"], data["module_id"]))
+
+    def attempt() -> Outcome:
+        score = Score(data["user_sub"], data["score_given"], data["score_maximum"],
+                      dt.datetime.fromisoformat(data["timestamp"]), activity_progress=data.get("activity", "Completed"))
+        return _send(job, data["context_id"], score, record,
+                     lambda: job.runtime.columns.module(data["context_id"], data["module_id"]))
+
+    return _guarded(job, record, attempt)
 
 
 def award_passback(job: Job, comment: AwardComment = default_award_comment) -> Outcome | None:
     data = job.message.data
+    revoked = data.get("status") == "revoked"
     with job.services.read_sessions() as session:
         award = session.get(Award, data["award_id"])
         if award is None:
             return None  # the award (and its learner or course) was deleted: nothing to show any more
         credential = session.get(MicroCredential, award.micro_credential_id)
-        sub = session.execute(select(User.sub).where(User.id == award.learner_id)).scalar_one()
         assert credential is not None
-        revoked = data.get("status") == "revoked"
-        when = award.revoked_dt if revoked and award.revoked_dt else award.awarded_dt
-        text = (f"Micro-credential revoked: {credential.title}" if revoked else comment(session, award))
-        context_id, credential_id, learner_id = credential.context_id, credential.id, award.learner_id
-    record = partial(DeliveryRecord, job.message.ordering_key, job.message.platform_id, context_id, CREDENTIAL,
-                     credential_id, learner_id)
+        context_id, credential_id = credential.context_id, credential.id
+        record = partial(DeliveryRecord, job.message.ordering_key, job.message.platform_id, context_id, CREDENTIAL,
+                         credential_id, award.learner_id)
+        try:
+            score = _award_score(session, award, credential, revoked, comment)
+        except Exception as exc:  # the comment is another package's code
+            return _unexpected(job, exc, record)
 
     def column() -> Column:
         return job.runtime.columns.credential(context_id, credential_id)
 
-    score = Score(sub, None, 0.0, when, "Completed", "FullyGraded", text[:1000])
-    return _send(job, context_id, score, record, column, full_marks=not revoked)
+    return _guarded(job, record, lambda: _send(job, context_id, score, record, column, full_marks=not revoked))
+
+
+def _award_score(session: Session, award: Award, credential: MicroCredential, revoked: bool,
+                 comment: AwardComment) -> Score:
+    """The award's score, marks left to the column: dated when the award (or its revocation) was decided."""
+    sub = session.execute(select(User.sub).where(User.id == award.learner_id)).scalar_one()
+    when = award.revoked_dt if revoked and award.revoked_dt else award.awarded_dt
+    text = f"Micro-credential revoked: {credential.title}" if revoked else comment(session, award)
+    return Score(sub, None, 0.0, when, "Completed", "FullyGraded", text[:1000])
+
+
+def _guarded(job: Job, record: Callable[..., DeliveryRecord], attempt: Callable[[], Outcome]) -> Outcome:
+    """Run one delivery so that even a bug in it reaches the instructor's cell (retrying, then failed)."""
+    try:
+        return attempt()
+    except Exception as exc:
+        return _unexpected(job, exc, record)
+
+
+def _unexpected(job: Job, exc: Exception, record: Callable[..., DeliveryRecord]) -> Outcome:
+    log.exception("outbox row %s (%s) failed unexpectedly", job.message.id, job.message.kind)
+    return _with(job.outcome(UnexpectedError(exc)), record)
 
 
 def _send(job: Job, context_id: int, score: Score, record: Callable[..., DeliveryRecord],

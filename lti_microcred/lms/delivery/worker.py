@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...db import utcnow
-from ..errors import PERMANENT, NotReady, ServiceError
+from ..errors import PERMANENT, NotReady, ServiceError, UnexpectedError
 from .jobs import DEFER, DONE, FAILED, RETRY, Claimed, HandlerRegistry, Job, Outcome
 from .queue import Queue
 
@@ -122,7 +122,7 @@ class Worker:
             return self.outcome_of(message, exc)
         except Exception as exc:  # a bug in one handler must not stop every delivery
             log.exception("outbox row %s (%s) failed unexpectedly", message.id, message.kind)
-            return Outcome(RETRY, f"{exc.__class__.__name__}: {exc}", self._delay(message, None))
+            return self.outcome_of(message, UnexpectedError(exc))
 
     def outcome_of(self, message: Claimed, exc: ServiceError) -> Outcome:
         if exc.kind == PERMANENT:
