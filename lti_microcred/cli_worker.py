@@ -104,17 +104,21 @@ def worker_command(batch: int, concurrency: int, lease_seconds: float, drain_onl
     options = replace(runtime.options(), batch=batch, concurrency=concurrency, lease_seconds=lease_seconds)
     logging.basicConfig(level=services.settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if drain_only:
-        click.echo(f"delivered {drain(services, timeout=3600, tick=not no_schedule, options=options)} row(s)")
-        return
     worker = runtime.worker(options)
-    tick = None if no_schedule else runtime.scheduler.tick
 
     def _stop(_signum: int, _frame: Any) -> None:
-        worker.stop(0)
+        worker.request_stop()  # the loop settles what it sent, then returns; the pool is closed below
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if drain_only:
+        if not no_schedule:
+            runtime.scheduler.tick(force=True)
+        delivered = worker.drain(timeout=3600)
+        worker.stop()
+        click.echo(f"delivered {delivered} row(s)")
+        return
+    tick = None if no_schedule else runtime.scheduler.tick
     click.echo(f"worker {worker.queue.worker_id} delivering {', '.join(runtime.handlers.kinds)}")
     worker.run_forever(tick)
     worker.stop()

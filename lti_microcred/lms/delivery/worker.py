@@ -70,7 +70,7 @@ class Worker:
         self.options = options or WorkerOptions()
         self.queue = Queue(services.sessions, name or worker_id(), self.options.lease_seconds)
         self._pool = ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="lms-deliver")
-        self._stop = threading.Event()
+        self._stopping = False  # a plain flag, so that a signal handler may set it (an Event takes a lock)
         self._wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.delivered = 0
@@ -103,7 +103,7 @@ class Worker:
         futures = self._submit(claimed)
         handled = 0
         while claimed:
-            upcoming = [] if self._stop.is_set() else self._claim()
+            upcoming = [] if self._stopping else self._claim()
             for future in futures:
                 future.result()
             upcoming_futures = self._submit(upcoming)
@@ -135,10 +135,10 @@ class Worker:
 
     # --- loops ------------------------------------------------------------------------------------------------
     def drain(self, timeout: float = 30.0) -> int:
-        """Deliver until nothing claimable is left or due within `timeout` (tests and benchmarks)."""
+        """Deliver until nothing claimable is left or due within `timeout`, or a stop is requested."""
         deadline = time.monotonic() + timeout
         handled = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stopping:
             count = self.run_batches()
             handled += count
             if count:
@@ -154,8 +154,8 @@ class Worker:
         return handled
 
     def run_forever(self, tick: object = None) -> None:
-        """Until stop(): a scheduler tick (roster, read-back) then batches; sleep when idle."""
-        while not self._stop.is_set():
+        """Until stop() or request_stop(): a scheduler tick (roster, read-back) then batches; sleep when idle."""
+        while not self._stopping:
             try:
                 if callable(tick):
                     tick()
@@ -175,8 +175,16 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    def request_stop(self) -> None:
+        """Finish and settle the batch in flight, then leave run_forever (within poll_seconds when idle).
+
+        Safe in a signal handler: it only sets a flag. Stopping the pool there instead would drop the settling
+        of rows already sent, which another worker would then send again."""
+        self._stopping = True
+
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
+        """Stop the loop, wait for its thread, then close the delivery pool."""
+        self._stopping = True
         self._wake.set()
         if self.thread is not None:
             self.thread.join(timeout)
