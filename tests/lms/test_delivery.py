@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +15,8 @@ from lti_microcred.competencies.models import Award
 from lti_microcred.db import transaction
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms import results
-from lti_microcred.lms.delivery.worker import Worker
+from lti_microcred.lms.delivery.jobs import Job
+from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
 from lti_microcred.lms.models import GradebookColumn
 from lti_microcred.lms.runtime import LmsRuntime
 from lti_microcred.services import Services
@@ -90,6 +94,40 @@ def test_kinds_without_a_handler_stay_pending_and_keep_their_key_in_order(course
     worker.drain(1)
     assert [(m.kind, m.status, m.attempts) for m in course.outbox()] == [
         ("issue_credential", "pending", 0), ("award_passback", "pending", 0)]
+
+
+def test_at_most_a_batch_and_the_rows_in_flight_are_sent_but_not_recorded(
+        moodle: LmsHandle, services: Services, runtime: LmsRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a worker that dies at the worst moment leaves for another to send again."""
+    worker = runtime.worker(WorkerOptions(batch=20, concurrency=4, poll_seconds=0.05))
+    sent: set[int] = set()
+    settled: set[int] = set()
+    unsettled: list[int] = []
+    lock = threading.Lock()
+
+    def probe(job: Job) -> None:
+        with lock:
+            sent.add(job.message.id)
+            unsettled.append(len(sent - settled))
+
+    def settle(results: Any, max_attempts: int) -> int:
+        results = list(results)
+        count = original(results, max_attempts)
+        with lock:
+            settled.update(claimed.id for claimed, _ in results)
+        return count
+
+    original = worker.queue.settle
+    monkeypatch.setattr(worker.queue, "settle", settle)
+    runtime.handlers.register("probe", probe)
+    with transaction(services.sessions) as session:
+        for i in range(100):
+            outbox.enqueue(session, "probe", moodle.platform_id, {}, f"probe:{i}")
+    try:
+        assert worker.drain(10) == 100
+    finally:
+        worker.stop()
+    assert len(settled) == 100 and max(unsettled) <= 20 + 4  # batch + concurrency
 
 
 def _award(course: Course, services: Services) -> Award:

@@ -97,18 +97,21 @@ class Worker:
     def run_batches(self) -> int:
         """Batches until none is due, the database work of one overlapping the deliveries of the next.
 
-        While batch N is in flight the next one is claimed (N's rows are leased, so it cannot take them or
-        anything after them in their keys); batch N is settled while N+1 is in flight."""
+        Batch N+1 is claimed while N is in flight (N's rows are leased, so it cannot take them or anything after
+        them in their keys). Once N is sent, only `concurrency` rows of N+1 start before N is settled: enough to
+        keep the LMS busy meanwhile, and a worker that dies leaves at most batch + concurrency rows sent but not
+        recorded, which another worker sends again (the same scores, harmless) after their lease."""
         claimed = self._claim()
         futures = self._submit(claimed)
         handled = 0
+        width = self.options.concurrency
         while claimed:
             upcoming = [] if self._stopping else self._claim()
             for future in futures:
                 future.result()
-            upcoming_futures = self._submit(upcoming)
+            started = self._submit(upcoming[:width])
             handled += self._settle(claimed, futures)
-            claimed, futures = upcoming, upcoming_futures
+            claimed, futures = upcoming, started + self._submit(upcoming[width:])
         return handled
 
     def _deliver(self, message: Claimed) -> Outcome:
