@@ -15,6 +15,7 @@ from lti_microcred.competencies.models import Award
 from lti_microcred.db import transaction
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms import results
+from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.delivery.jobs import Job
 from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
 from lti_microcred.lms.models import GradebookColumn
@@ -64,6 +65,28 @@ def test_column_found_by_resource_id_or_created_on_the_link(services: Services, 
                                                                          "microcred-module")
     assert course.dev.score_of(course.column_item_id(), "learner-1")["scoreGiven"] == 50.0
     assert course.dev.new_assignments == []  # Canvas: on the placed assignment, not a new column
+
+
+def test_a_deep_linking_column_deleted_in_the_lms_is_found_or_created_again(course: Course, runtime: LmsRuntime,
+                                                                           worker: Worker) -> None:
+    course.set_result("learner-1", 1)
+    worker.drain(5)
+    deep_linked = course.column_item_id()
+    with course.services.read_sessions() as session:
+        column = session.scalars(select(GradebookColumn)).one()
+    assert column.source == "deep_link"
+    Ags(runtime.client, course.platform_id).delete_line_item(column.lineitem_url or "")  # someone deletes it
+    course.set_result("learner-1", 3)
+    worker.drain(5)
+    item_id = course.column_item_id()
+    item = course.lms.platform.line_items[item_id]
+    assert item_id != deep_linked and (item["resourceLinkId"], item["tag"]) == (course.link_id, "microcred-module")
+    assert course.dev.score_of(item_id, "learner-1")["scoreGiven"] == 37.5
+    [delivery] = course.deliveries().values()
+    assert delivery.state == "sent"
+    assert [m.attempts for m in course.outbox("module_result")] == [1, 2]  # one 404, then the new column
+    with course.services.read_sessions() as session:
+        assert session.scalars(select(GradebookColumn.source)).one() == "created"
 
 
 def test_unplaced_module_waits_then_goes_when_placed(services: Services, browser: Browser,
