@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
@@ -17,6 +18,7 @@ from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms import results
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.delivery.jobs import Job
+from lti_microcred.lms.delivery.state import cells
 from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
 from lti_microcred.lms.models import GradebookColumn
 from lti_microcred.lms.runtime import LmsRuntime
@@ -51,6 +53,23 @@ def test_newer_results_coalesce_into_one_post(course: Course, worker: Worker) ->
     posts = [s for s in course.dev.score_log if s["userId"] == "learner-1"]
     assert [p["scoreGiven"] for p in posts] == [25.0]  # only the last decision is sent
     assert [m.status for m in course.outbox("module_result")] == ["superseded"] * 4 + ["done"]
+
+
+def test_a_value_older_than_ours_in_the_lms_is_not_sent_nor_called_an_lms_grade(course: Course, worker: Worker) -> None:
+    course.set_result("learner-1", 3)
+    worker.drain(5)
+    [sent] = course.outbox("module_result")
+    late = {**sent.data, "score_given": 12.5, "met": 1,  # decided before the value the LMS already has from us
+            "timestamp": (dt.datetime.fromisoformat(sent.data["timestamp"]) - dt.timedelta(seconds=5)).isoformat()}
+    with transaction(course.services.sessions) as session:
+        outbox.enqueue(session, outbox.MODULE_RESULT, course.platform_id, late, sent.ordering_key)
+    posts = len(course.dev.score_log)
+    worker.drain(5)
+    assert len(course.dev.score_log) == posts  # the LMS was not asked
+    assert [m.status for m in course.outbox("module_result")] == ["done", "superseded"]
+    with course.services.read_sessions() as session:
+        cell = cells(session, course.context_id, [course.module_id], [])[sent.ordering_key]
+    assert (cell.state, cell.label, cell.score_given) == ("sent", "In the LMS", 37.5)
 
 
 def test_column_found_by_resource_id_or_created_on_the_link(services: Services, browser: Browser,

@@ -19,7 +19,7 @@ from ...lti.models import User
 from ..ags import Ags, Score
 from ..errors import PERMANENT, NotReady, ServiceError, UnexpectedError
 from ..lineitems import CREDENTIAL, MODULE, Column
-from .jobs import DEFER, DONE, RECORD_STATES, SUPERSEDED, DeliveryRecord, HandlerRegistry, Job, Outcome
+from .jobs import DEFER, DONE, LMS_NEWER, RECORD_STATES, SUPERSEDED, DeliveryRecord, HandlerRegistry, Job, Outcome
 
 AwardComment = Callable[[Session, Award], str]
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def _send(job: Job, context_id: int, score: Score, record: Callable[..., Deliver
           resolve: Callable[[], Column], full_marks: bool | None = None) -> Outcome:
     last = job.message.last_sent
     if last is not None and score.timestamp < last:
-        return Outcome(SUPERSEDED, "a newer value was already sent")  # never send an older value after a newer
+        return Outcome(SUPERSEDED, "a newer value of ours is already in the LMS")  # never send an older one after it
     column: Column | None = None
     try:
         column = resolve()
@@ -114,7 +114,7 @@ def _failure(job: Job, exc: ServiceError, column: Column | None, family: str | N
     if exc.status == 409 or (exc.status == 400 and "timestamp" in text):
         # Canvas (400) and others (409) refuse a timestamp older than the one they hold: a grade entered in
         # the LMS is newer than ours, and the LMS is right to keep it.
-        return Outcome(SUPERSEDED, f"the LMS holds a newer grade: {exc}", http_status=exc.status)
+        return Outcome(LMS_NEWER, f"the LMS holds a newer grade: {exc}", http_status=exc.status)
     if exc.status == 404 and column is not None:
         job.runtime.columns.forget(column)  # deleted in the LMS: found or created again on the next attempt
         return job.outcome(ServiceError(f"the column is gone from the LMS: {exc}", status=404))

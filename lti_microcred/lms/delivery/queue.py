@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ...db import dialect_insert, transaction, utcnow
 from ...outbox import OutboxMessage
 from ..models import Delivery, OutboxLease
-from .jobs import DONE, FAILED, RECORD_STATES, RETRY, SUPERSEDED, Claimed, DeliveryRecord, Outcome
+from .jobs import DONE, FAILED, LMS_NEWER, RECORD_STATES, RETRY, SUPERSEDED, Claimed, DeliveryRecord, Outcome
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 LEASES: Table = OutboxLease.__table__  # type: ignore[assignment]
@@ -158,10 +158,11 @@ def _write_rows(session: Session, mine: list[tuple[Claimed, Outcome]], now: dt.d
     waits: list[dict[str, Any]] = []
     for claimed, outcome in mine:
         status = outcome.status
-        if status in (DONE, FAILED, SUPERSEDED):
+        if status in (DONE, FAILED, SUPERSEDED, LMS_NEWER):
             for row_id in claimed.ids[:-1]:  # stood in for by the newest row of the run
                 finals.append({"mid": row_id, "st": SUPERSEDED, "err": None, "inc": 1 if row_id == claimed.id else 0})
-            finals.append({"mid": claimed.ids[-1], "st": status, "err": outcome.error,
+            finals.append({"mid": claimed.ids[-1], "st": SUPERSEDED if status == LMS_NEWER else status,
+                           "err": outcome.error,
                            "inc": 1 if claimed.ids[-1] == claimed.id else 0})
         else:
             delay = dt.timedelta(seconds=max(0.0, outcome.delay or 0.0))
@@ -209,7 +210,7 @@ def _write_records(session: Session, mine: list[tuple[Claimed, Outcome]], now: d
             "subject_kind": record.subject_kind, "subject_id": record.subject_id, "learner_id": record.learner_id,
             "state": record.state, "last_message_id": claimed.newest_id, "http_status": record.http_status,
             "last_error": record.error, "updated_dt": now,
-            "attempts": 0 if outcome.status in (DONE, SUPERSEDED) else attempts,
+            "attempts": 0 if outcome.status in (DONE, SUPERSEDED, LMS_NEWER) else attempts,
             "score_given": record.score_given if sent else None,
             "score_maximum": record.score_maximum if sent else None,
             "score_timestamp": record.score_timestamp if sent else None, "sent_dt": now if sent else None})
