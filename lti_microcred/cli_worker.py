@@ -1,7 +1,7 @@
 """Delivery workers: `microcred worker` processes for scale, or a thread in each web process by default.
 
 This is process assembly (like the app factory): it may import every package, so it is where the delivery
-handlers of all packages are registered and the domain's module results are switched on.
+handlers of all packages are registered.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from . import outbox
 from .competencies.awarding import reevaluate_in_batches
 from .credentials.jobs import award_comment, issue_credential_job, revoke_credential_job
-from .lms import results
 from .lms.delivery.jobs import Job
 from .lms.delivery.worker import Worker, WorkerOptions
 from .lms.runtime import LmsRuntime, runtime_of
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 
 def configure_delivery(services: Services) -> LmsRuntime:
     """Everything a process needs to deliver outbox rows; safe to call more than once."""
-    results.install()
     runtime = runtime_of(services)
     if outbox.ISSUE_CREDENTIAL not in runtime.handlers.kinds:
         runtime.handlers.register(outbox.ISSUE_CREDENTIAL, _in_transaction(issue_credential_job))

@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from lti_microcred import outbox
-from lti_microcred.competencies import awarding, evidence
+from lti_microcred.competencies import awarding
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
 from lti_microcred.db import transaction
 from lti_microcred.devplatform.services import DevServices
-from lti_microcred.lms import results
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.delivery.jobs import Job
 from lti_microcred.lms.delivery.state import cells
@@ -227,22 +226,8 @@ def test_an_award_whose_comment_breaks_is_shown_on_the_cell(course: Course, serv
     assert (delivery.state, delivery.score_given) == ("sent", 100.0)
 
 
-def _hook_domain(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until competencies/awarding.py calls its EVALUATION_LISTENERS, do here what that 3-line diff does."""
-    if results.install():
-        return
-    original = evidence.reevaluate
-
-    def reevaluate(session, actor, learner_id, context_id, credential_ids):  # type: ignore[no-untyped-def]
-        evaluations = original(session, actor, learner_id, context_id, credential_ids)
-        results.enqueue_module_results(session, learner_id, context_id, [e.result for e in evaluations])
-        return evaluations
-    monkeypatch.setattr(evidence, "reevaluate", reevaluate)
-
-
 def test_domain_evidence_changes_the_module_result(course: Course, services: Services, runtime: LmsRuntime,
-                                                   worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
-    _hook_domain(monkeypatch)
+                                                   worker: Worker) -> None:
     runtime.handlers.register(outbox.ISSUE_CREDENTIAL, lambda job: None)
     learner = course.learners["learner-1"]
     me = ops.Actor(course.platform_id, course.context_id, learner, "Lea", "learner")
@@ -263,11 +248,23 @@ def test_domain_evidence_changes_the_module_result(course: Course, services: Ser
     assert [m.status for m in course.outbox(outbox.AWARD_PASSBACK)] == ["done"]  # and the credential was earned
 
 
+def test_evidence_recorded_without_an_app_or_a_worker_queues_the_module_result(
+        course: Course, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(awarding, "EVALUATION_LISTENERS", [])  # a process that never built an app or a worker
+    bare = Services(services.settings, services.engine)  # a script's or a command's own database access
+    me = ops.Actor(course.platform_id, course.context_id, course.learners["learner-1"], "Lea", "learner")
+    with transaction(bare.sessions) as session:
+        for n in (1, 2):
+            piece = ops.submit_evidence(session, me, course.competency_ids[0], text=f"Piece {n}")
+            ops.assess_evidence(session, course.staff, piece, "accepted")
+    rows = course.outbox(outbox.MODULE_RESULT)
+    assert rows and {r.status for r in rows} == {"pending"}
+    assert rows[-1].data["score_given"] == 25.0  # one of two requirements met
+
+
 def test_modules_graded_in_the_lms_get_no_result_from_the_tool(services: Services, browser: Browser,
                                                               lms: tuple[LmsHandle, DevServices],
-                                                              runtime: LmsRuntime, monkeypatch: pytest.MonkeyPatch
-                                                              ) -> None:
-    _hook_domain(monkeypatch)
+                                                              runtime: LmsRuntime) -> None:
     course = make_course(services, browser, *lms, requirement="score")
     with transaction(services.sessions) as session:
         ops.record_lms_score(session, course.staff, course.learners["learner-1"], course.module_id, 90, 100)
