@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import update
 
 from lti_microcred.db import transaction
 from lti_microcred.devplatform.services import DevServices, lineitems_url
+from lti_microcred.lms import access
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.errors import ScopeNotGranted
 from lti_microcred.lms.http import PlatformHTTP, retry_after_seconds, service_url, with_query
@@ -126,3 +128,19 @@ def test_token_request_narrowed_when_the_lms_refuses_a_scope(course: Course, run
     items = Ags(runtime.client, course.platform_id).line_items(lineitems_url(course.lms.platform))
     assert items  # the module's column
     assert course.dev.token_requests == 2  # all AGS scopes refused (400), then only the one needed
+
+
+def test_a_narrowed_scope_set_is_asked_in_full_again_later(course: Course, runtime: LmsRuntime,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(access, "NARROWED_SECONDS", 0.5, raising=False)
+    ags = Ags(runtime.client, course.platform_id)
+    course.dev.allowed_scopes = {scopes.AGS_SCORE, scopes.AGS_LINEITEM_READONLY}
+    ags.line_items(lineitems_url(course.lms.platform))
+    course.dev.allowed_scopes = None  # an LMS admin gives the key the other scopes
+    ags.line_items(lineitems_url(course.lms.platform))
+    assert course.dev.token_requests == 2  # meanwhile the narrowed token serves
+    time.sleep(0.6)
+    ags.line_items(lineitems_url(course.lms.platform))
+    assert course.dev.token_requests == 3  # the full set asked again
+    ags.create_line_item(lineitems_url(course.lms.platform), {"label": "x", "scoreMaximum": 1})
+    assert course.dev.token_requests == 3  # and that one token now serves line-item management too
