@@ -38,6 +38,8 @@ def test_module_result_reaches_the_deep_linking_column(course: Course, worker: W
     result = course.dev.score_of(course.column_item_id(), "learner-1")
     assert result is not None and (result["scoreGiven"], result["scoreMaximum"]) == (12.5, 50.0)
     assert result["activityProgress"] == "InProgress"
+    canvas_marks = "https://canvas.instructure.com/lti/submission" in course.dev.score_log[-1]
+    assert canvas_marks == (course.lms.flavour == "canvas")  # a grade from the tool, not a new submission
     [delivery] = course.deliveries().values()
     assert (delivery.state, delivery.score_given, delivery.sent_dt is not None) == ("sent", 12.5, True)
     with course.services.read_sessions() as session:
