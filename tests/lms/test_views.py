@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from lti_microcred import create_app
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.delivery.worker import Worker
 from lti_microcred.lms.roster import sync_roster
 from lti_microcred.lms.runtime import LmsRuntime, runtime_of
 from lti_microcred.services import Services
-from lti_microcred.web import course_roster, gradebook
 from tests.lms.conftest import FAST
 from tests.lms.scenario import Course, make_course
 from tests.support.driver import Browser, LmsHandle, form_fields
-
-
-@pytest.fixture(scope="module")
-def pages_app(services: Services) -> Flask:
-    """The app with the two blueprints registered (until web/__init__.py lists them)."""
-    app = create_app(services=services)
-    for bp in (gradebook.bp, course_roster.bp):
-        if bp.name not in app.blueprints:
-            app.register_blueprint(bp)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(pages_app: Flask) -> Iterator[Any]:
-    with pages_app.test_client() as c:
-        yield c
 
 
 def course_runtime(course: Course) -> LmsRuntime:
