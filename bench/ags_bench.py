@@ -10,9 +10,15 @@ Three ways of sending the same scores, side by side:
     by ONE worker (`Worker.drain`, the loop of `microcred worker`) with its pooled keep-alive connections and
     its shared token cache, then settled in the database (SQLite and/or PostgreSQL).
 
-Then the same delivery with the stub failing 20 % of requests at random (500, 503 with Retry-After: 1, 429,
-dropped connections): time to drain, and a check that the stub's final state is exactly the intended one
-(every learner and column: the last decided value and its timestamp).
+Some learner x column values are decided several times before the worker runs (`--repeats` of them,
+`--versions` decisions each): the superseded ones must coalesce into one post, and the stub must end with the
+last decided value. Then the same delivery with the stub failing 20 % of requests at random (500, 503 with
+Retry-After: 1, 429, dropped connections): time to drain, and a check that the stub's final state is exactly
+the intended one (every learner and column: the last decided value and its timestamp).
+
+Ends with PASS/FAIL against the targets (exit status 1 if any fails): at least 1,000 scores/s with one worker,
+one token request per token lifetime, superseded values coalesced, never an older value after a newer one
+(the stub refuses those, as Canvas does), and the final state equal to the last decided values.
 
 The stub runs in its own process (`ags_bench.py --stub`): a threaded HTTP/1.1 keep-alive server that
 counts token requests, applies scores unless their timestamp is older than the one it holds (Canvas
@@ -52,6 +58,8 @@ SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score",
 # against random 429s would measure the pauses rather than the delivery.
 FAULTS = ("500", "503", "429", "drop")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_lms"
+TOKEN_LIFETIME = 3600  # seconds, as the stub's tokens say (expires_in)
+TARGET_RATE = 1000.0  # scores/s with one worker
 
 
 # --- the stub LMS (its own process) -----------------------------------------------------------------------------
@@ -85,7 +93,7 @@ class StubHandler(BaseHTTPRequestHandler):
             with stub.lock:
                 stub.tokens += 1
             return self._answer(200, json.dumps({"access_token": f"tok-{stub.tokens}", "token_type": "bearer",
-                                                 "expires_in": 3600, "scope": " ".join(SCOPES)}).encode())
+                                                 "expires_in": TOKEN_LIFETIME, "scope": " ".join(SCOPES)}).encode())
         if self.path == "/config":
             stub.fail_rate = json.loads(body)["fail_rate"]
             return self._answer(200, b"{}")
@@ -247,8 +255,11 @@ def prepare(backend: str, tmp: Path, stub: StubProcess, learners: int, modules: 
     return services
 
 
-def enqueue(services: Any, scores: int, learners: int, salt: int = 0) -> dict[str, tuple[float, str]]:
-    """The outbox rows the domain would have written; returns the intended final state per item/user."""
+def enqueue(services: Any, scores: int, learners: int, salt: int = 0, repeats: float = 0.0,
+            versions: int = 1) -> tuple[dict[str, tuple[float, str]], int]:
+    """The outbox rows the domain would have written: `scores` learner x column values, the first `repeats`
+    of them decided `versions` times (later decisions, later timestamps). Returns the intended final state per
+    item/user (the last decision of each) and the number of rows written."""
     from sqlalchemy import select
 
     from lti_microcred import outbox
@@ -258,21 +269,25 @@ def enqueue(services: Any, scores: int, learners: int, salt: int = 0) -> dict[st
     from lti_microcred.lti.models import User
 
     intended: dict[str, tuple[float, str]] = {}
+    rows = 0
     with transaction(services.sessions) as session:
         users = session.execute(select(User.id, User.sub).order_by(User.id)).all()[:learners]
         modules = session.execute(select(Module.id, Module.context_id).order_by(Module.id)).all()
         platform_id = session.execute(select(outbox.OutboxMessage.platform_id).limit(1)).scalar() or 1
         start = dt.datetime.now(dt.UTC)
-        for n in range(scores):
-            user, module = users[n % len(users)], modules[(n // len(users)) % len(modules)]
-            when = iso(start + dt.timedelta(microseconds=n))
-            score = float((n * 7 + salt) % 51)
-            outbox.enqueue(session, outbox.MODULE_RESULT, platform_id, {
-                "module_id": module.id, "context_id": module.context_id, "learner_id": user.id,
-                "user_sub": user.sub, "score_given": score, "score_maximum": 50.0, "met": 1, "required": 1,
-                "timestamp": when, "activity": "Completed"}, f"module:{module.id}:{user.id}")
-            intended[f"{module.id}/{user.sub}"] = (score, when)
-    return intended
+        repeated = int(scores * repeats)
+        for version in range(max(1, versions)):
+            for n in range(scores if version == 0 else repeated):
+                user, module = users[n % len(users)], modules[(n // len(users)) % len(modules)]
+                when = iso(start + dt.timedelta(microseconds=version * scores + n))
+                score = float((n * 7 + salt + 13 * version) % 51)
+                outbox.enqueue(session, outbox.MODULE_RESULT, platform_id, {
+                    "module_id": module.id, "context_id": module.context_id, "learner_id": user.id,
+                    "user_sub": user.sub, "score_given": score, "score_maximum": 50.0, "met": 1, "required": 1,
+                    "timestamp": when, "activity": "Completed"}, f"module:{module.id}:{user.id}")
+                intended[f"{module.id}/{user.sub}"] = (score, when)
+                rows += 1
+    return intended, rows
 
 
 def ours(services: Any, stub: StubProcess, intended: dict[str, tuple[float, str]], backoff: float,
@@ -293,6 +308,7 @@ def ours(services: Any, stub: StubProcess, intended: dict[str, tuple[float, str]
     wrong = [k for k, v in intended.items() if tuple(after["results"].get(k, (None, None))) != v]
     return {"scores": len(intended), "rows": delivered, "seconds": elapsed, "rate": len(intended) / elapsed,
             "tokens": after["tokens"] - before["tokens"], "posts": after["posts"] - before["posts"],
+            "refused_older": after["refused_older"] - before["refused_older"],
             "failed_posts": after["failed"] - before["failed"], "wrong_or_missing": len(wrong),
             "cpu_ms_per_score": 1000 * cpu_used / len(intended), "stub_cpu_ms_per_post":
                 1000 * stub_used / max(1, after["posts"] - before["posts"])}
@@ -300,11 +316,40 @@ def ours(services: Any, stub: StubProcess, intended: dict[str, tuple[float, str]
 
 # --- the run ---------------------------------------------------------------------------------------------------------
 def report(label: str, r: dict[str, Any]) -> None:
-    extra = "".join(f", {k}={v}" for k, v in r.items() if k in ("lost", "posts", "failed_posts", "wrong_or_missing"))
+    extra = "".join(f", {k}={v}" for k, v in r.items()
+                    if k in ("lost", "posts", "failed_posts", "refused_older", "wrong_or_missing"))
     if "stub_cpu_ms_per_post" in r:
         extra += f", stub cpu={r['stub_cpu_ms_per_post']:.2f} ms/post"
     print(f"  {label:<58} {r['rate']:>8.0f} scores/s  {r['seconds']:>7.2f} s  tokens={r['tokens']}"
           f"  cpu={r['cpu_ms_per_score']:.2f} ms/score{extra}", flush=True)
+
+
+class Verdicts:
+    """PASS/FAIL lines against the targets; any FAIL makes the exit status 1."""
+
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def check(self, ok: bool, what: str) -> None:
+        self.failed += not ok
+        print(f"    {'PASS' if ok else 'FAIL'}  {what}", flush=True)
+
+
+def judge(verdicts: Verdicts, clean: dict[str, Any], faulty: dict[str, Any], rows: int) -> None:
+    """The targets, from the fault-free run (`clean`, `rows` outbox rows) and the run with faults."""
+    seconds = clean["seconds"] + faulty["seconds"]
+    tokens, allowed = clean["tokens"] + faulty["tokens"], -(-seconds // TOKEN_LIFETIME)
+    verdicts.check(clean["rate"] >= TARGET_RATE,
+                   f">= {TARGET_RATE:,.0f} scores/s with one worker: {clean['rate']:,.0f} scores/s")
+    verdicts.check(tokens <= allowed, f"one token request per token lifetime ({TOKEN_LIFETIME} s): {tokens} in "
+                                      f"{seconds:.1f} s")
+    verdicts.check(clean["posts"] == clean["scores"], f"superseded scores coalesce: {rows} decisions -> "
+                                                      f"{clean['posts']} posts for {clean['scores']} values")
+    for label, r in (("fault-free", clean), ("with faults", faulty)):
+        verdicts.check(r["refused_older"] == 0, f"never an older score after a newer one ({label}): the stub "
+                                                f"refused {r['refused_older']}")
+        verdicts.check(r["wrong_or_missing"] == 0, f"final state equals the last decided values ({label}): "
+                                                   f"{r['scores'] - r['wrong_or_missing']}/{r['scores']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,8 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fail-rate", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
-    p.add_argument("--scores", type=int, default=10_000)
+    p.add_argument("--scores", type=int, default=10_000, help="learner x column values to deliver")
     p.add_argument("--learners", type=int, default=2_000)
+    p.add_argument("--repeats", type=float, default=0.2, help="share of the values decided several times")
+    p.add_argument("--versions", type=int, default=3, help="decisions of each repeated value")
     p.add_argument("--per-call", type=int, default=100, help="scores sent the pylti1p3 example's way")
     p.add_argument("--kept-alive", type=int, default=2_000, help="scores sent by pylti1p3 with a kept connector")
     p.add_argument("--concurrency", type=int, default=4,
@@ -336,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     stub = StubProcess(seed=args.seed)
+    verdicts = Verdicts()
     try:
         print("pylti1p3 (sequential put_grade):", flush=True)
         if args.per_call:
@@ -346,21 +394,22 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="ags-bench-") as tmp:
                 services = prepare(backend, Path(tmp), stub, args.learners, 5)
                 print(f"lti_microcred, one worker, {backend} ({args.scores} scores, {args.learners} learners, "
-                      f"batch {args.batch}, {args.concurrency} in flight):", flush=True)
-                report("outbox -> worker -> stub", ours(services, stub, enqueue(services, args.scores, args.learners),
-                                                         args.backoff, args.backoff_max, args.concurrency, args.batch))
+                      f"{args.repeats:.0%} decided {args.versions} times, batch {args.batch}, {args.concurrency} "
+                      "in flight):", flush=True)
+                intended, rows = enqueue(services, args.scores, args.learners, 0, args.repeats, args.versions)
+                clean = ours(services, stub, intended, args.backoff, args.backoff_max, args.concurrency, args.batch)
+                report("outbox -> worker -> stub", clean)
                 requests.post(stub.url + "/config", json={"fail_rate": args.failing}, timeout=5)
-                intended = enqueue(services, args.scores, args.learners, salt=1)
-                result = ours(services, stub, intended, args.backoff, args.backoff_max, args.concurrency, args.batch)
-                report(f"same, stub failing {args.failing:.0%} at random (back-off from {args.backoff:g} s)", result)
-                print(f"    final state equals the intended one: {result['wrong_or_missing'] == 0} "
-                      f"({len(intended) - result['wrong_or_missing']}/{len(intended)} learner x column values)",
-                      flush=True)
+                intended, _ = enqueue(services, args.scores, args.learners, 1, args.repeats, args.versions)
+                faulty = ours(services, stub, intended, args.backoff, args.backoff_max, args.concurrency, args.batch)
+                report(f"same, stub failing {args.failing:.0%} at random (back-off from {args.backoff:g} s)", faulty)
                 requests.post(stub.url + "/config", json={"fail_rate": 0.0}, timeout=5)
                 services.engine.dispose()
+                judge(verdicts, clean, faulty, rows)
     finally:
         stub.stop()
-    return 0
+    print(f"{'all targets met' if not verdicts.failed else f'{verdicts.failed} target(s) missed'}", flush=True)
+    return 1 if verdicts.failed else 0
 
 
 if __name__ == "__main__":

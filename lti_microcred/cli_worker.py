@@ -1,7 +1,7 @@
 """Delivery workers: `microcred worker` processes for scale, or a thread in each web process by default.
 
 This is process assembly (like the app factory): it may import every package, so it is where the delivery
-handlers of all packages are registered and the domain's module results are switched on.
+handlers of all packages are registered.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from . import outbox
 from .competencies.awarding import reevaluate_in_batches
 from .credentials.jobs import award_comment, issue_credential_job, revoke_credential_job
-from .lms import results
 from .lms.delivery.jobs import Job
 from .lms.delivery.worker import Worker, WorkerOptions
 from .lms.runtime import LmsRuntime, runtime_of
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 
 def configure_delivery(services: Services) -> LmsRuntime:
     """Everything a process needs to deliver outbox rows; safe to call more than once."""
-    results.install()
     runtime = runtime_of(services)
     if outbox.ISSUE_CREDENTIAL not in runtime.handlers.kinds:
         runtime.handlers.register(outbox.ISSUE_CREDENTIAL, _in_transaction(issue_credential_job))
@@ -105,17 +103,21 @@ def worker_command(batch: int, concurrency: int, lease_seconds: float, drain_onl
     options = replace(runtime.options(), batch=batch, concurrency=concurrency, lease_seconds=lease_seconds)
     logging.basicConfig(level=services.settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if drain_only:
-        click.echo(f"delivered {drain(services, timeout=3600, tick=not no_schedule, options=options)} row(s)")
-        return
     worker = runtime.worker(options)
-    tick = runtime.scheduler.purge_sessions if no_schedule else runtime.scheduler.tick
 
     def _stop(_signum: int, _frame: Any) -> None:
-        worker.stop(0)
+        worker.request_stop()  # the loop settles what it sent, then returns; the pool is closed below
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if drain_only:
+        if not no_schedule:
+            runtime.scheduler.tick(force=True)
+        delivered = worker.drain(timeout=3600)
+        worker.stop()
+        click.echo(f"delivered {delivered} row(s)")
+        return
+    tick = runtime.scheduler.purge_sessions if no_schedule else runtime.scheduler.tick
     click.echo(f"worker {worker.queue.worker_id} delivering {', '.join(runtime.handlers.kinds)}")
     worker.run_forever(tick)
     worker.stop()

@@ -20,6 +20,7 @@ from .credentials.issuer import Issuer
 from .credentials.status_store import SignedLists, forget_open_lists
 from .crypto_box import SecretBox
 from .db import make_engine, make_sessionmaker
+from .lms import results as module_results
 from .lti.keys import ToolKeyRing
 from .lti.launch import LaunchPolicy
 from .lti.persistence import KnownRows
@@ -33,6 +34,11 @@ from .signing import Signer
 class Services:
     settings: Settings
     engine: Engine
+
+    def __post_init__(self) -> None:
+        # Every process makes its sessions here (web, worker, CLI, scripts): evidence recorded through any of
+        # them then also writes the module results the LMS gradebook gets.
+        module_results.install()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

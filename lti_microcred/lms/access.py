@@ -21,10 +21,12 @@ from .http import PlatformHTTP
 from .token import AccessToken, TokenCache
 
 T = TypeVar("T")
+K = TypeVar("K")
 AGS_SCOPES = frozenset({s.AGS_LINEITEM, s.AGS_LINEITEM_READONLY, s.AGS_RESULT_READONLY, s.AGS_SCORE})
 NRPS_SCOPES = frozenset({s.NRPS_MEMBERSHIP_READONLY})
 GRANTED_CACHE_SECONDS = 30.0
 MAX_PAUSE_SECONDS = 3600.0
+NARROWED_SECONDS = 3600.0  # then the full scope set is asked again: an LMS admin may have granted the rest
 THROTTLED = frozenset({429})
 
 
@@ -38,8 +40,9 @@ class ServiceClient:
         self._registry = registry
         self._sessions = sessions
         self._granted: dict[int, tuple[float, frozenset[str]]] = {}
-        self._narrowed: set[tuple[int, frozenset[str]]] = set()  # scope sets a platform refused as a whole
-        self._paused: dict[int, float] = {}  # platform id -> monotonic time until which it asked us to wait
+        # Scope sets a platform refused as a whole, and platforms that asked us to wait: monotonic expiry times.
+        self._narrowed: dict[tuple[int, frozenset[str]], float] = {}
+        self._paused: dict[int, float] = {}
         self._lock = threading.Lock()
 
     def platform(self, platform_id: int) -> PlatformInfo:
@@ -71,8 +74,7 @@ class ServiceClient:
 
     def paused(self) -> list[int]:
         """Platforms that asked us to wait: the worker does not claim their rows meanwhile."""
-        now = time.monotonic()
-        return [platform_id for platform_id, until in list(self._paused.items()) if until > now]
+        return list(_unexpired(self._paused))
 
     def _check_pause(self, platform_id: int) -> None:
         left = self._paused.get(platform_id, 0.0) - time.monotonic()
@@ -101,7 +103,7 @@ class ServiceClient:
         wanted = family & registered if registered else family
         if needed not in wanted and not _covered(needed, wanted):
             raise ScopeNotGranted(needed, registered)
-        if (platform.id, wanted) in self._narrowed:
+        if (platform.id, wanted) in _unexpired(self._narrowed):
             wanted = frozenset({needed})
         try:
             token = self.tokens.get(platform, wanted)
@@ -110,12 +112,21 @@ class ServiceClient:
                 raise
             # Canvas refuses a request naming any scope its developer key lacks: ask for the one we need.
             with self._lock:
-                self._narrowed.add((platform.id, wanted))
+                self._narrowed[(platform.id, wanted)] = time.monotonic() + NARROWED_SECONDS
             wanted = frozenset({needed})
             token = self.tokens.get(platform, wanted)
         if needed not in token.scopes and not _covered(needed, token.scopes):
             raise ScopeNotGranted(needed, token.scopes)
         return token, wanted
+
+
+def _unexpired(until: dict[K, float]) -> dict[K, float]:
+    """Drop what has expired from a per-process memory of `until` times, and return the rest."""
+    now = time.monotonic()
+    for key, when in list(until.items()):
+        if when <= now:
+            until.pop(key, None)
+    return until
 
 
 def _covered(needed: str, granted: frozenset[str]) -> bool:

@@ -10,15 +10,16 @@ class ServiceError(Exception):
 
     transient: retry later (5xx, 408, 429, timeouts, dropped connections), after `retry_after` if the
     platform said so; permanent: a retry cannot help (other 4xx), show it to the instructor;
-    auth: 401, refresh the access token once and try again.
+    auth: 401, refresh the access token once and try again. `detail` is what the platform itself said.
     """
 
     def __init__(self, message: str, kind: str = TRANSIENT, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
+        self.detail = detail
 
     @property
     def is_permanent(self) -> bool:
@@ -34,6 +35,15 @@ class ScopeNotGranted(ServiceError):
                          f"{', '.join(sorted(s.rsplit('/', 1)[-1] for s in granted)) or 'none'}); "
                          "ask the LMS administrator to allow it for this tool", PERMANENT)
         self.scope = scope
+
+
+class UnexpectedError(ServiceError):
+    """A bug in the tool's own delivery code: retried like a transient failure, shown by its class name only
+    (the message may hold anything); the traceback is in the worker's log."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(f"unexpected error in the tool ({exc.__class__.__name__}); the delivery worker's log "
+                         "has the details", TRANSIENT)
 
 
 class NotReady(Exception):

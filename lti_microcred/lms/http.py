@@ -24,6 +24,7 @@ from .errors import AUTH, PERMANENT, TRANSIENT, ServiceError
 
 MAX_PAGES = 1000
 RETRY_STATUSES = frozenset({408, 429})
+DETAIL_CHARS = 300  # of an error answer's text, kept to show to people
 
 
 def service_url(resource_url: str, suffix: str) -> str:
@@ -80,16 +81,33 @@ class Answer:
         return found
 
 
+def said(response: Answer | requests.Response) -> str:
+    """The platform's own words in an error answer: a JSON error's message if it has one, else its text."""
+    if not response.content:
+        return ""
+    text = response.text[:20 * DETAIL_CHARS]
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        found = next((body[k] for k in ("error_description", "error", "message", "reason", "errors") if body.get(k)),
+                     body)
+        text = found if isinstance(found, str) else json.dumps(found, separators=(",", ":"))
+    return " ".join(text.split())[:DETAIL_CHARS]
+
+
 def classify(response: Answer | requests.Response, method: str, url: str) -> ServiceError:
     """401 -> auth; 408/429/5xx -> transient (with Retry-After); any other 4xx -> permanent."""
     status = response.status_code
-    detail = " ".join(response.text[:300].split()) if response.content else ""
+    detail = said(response)
     message = f"{method} {url} answered HTTP {status}" + (f": {detail}" if detail else "")
     if status == 401:
-        return ServiceError(message, AUTH, status)
+        return ServiceError(message, AUTH, status, detail=detail)
     if status in RETRY_STATUSES or status >= 500:
-        return ServiceError(message, TRANSIENT, status, retry_after_seconds(response.headers.get("Retry-After")))
-    return ServiceError(message, PERMANENT, status)
+        return ServiceError(message, TRANSIENT, status, retry_after_seconds(response.headers.get("Retry-After")),
+                            detail)
+    return ServiceError(message, PERMANENT, status, detail=detail)
 
 
 class PlatformHTTP:

@@ -1,7 +1,8 @@
 """Which LMS column (line item) a module or a micro-credential writes to.
 
-A module's column is the one Deep Linking created (the launch's `lineitem` claim), else the line item found
-by our `resourceId`/`tag` or the link's `resourceLinkId`, else one we create on the link. A credential's
+A module's column is the one Deep Linking created (the launch's `lineitem` claim) unless the LMS answered 404
+for it (deleted there), else the line item found by our `resourceId`/`tag` or the link's `resourceLinkId`,
+else one we create on the link. A credential's
 column is always ours: created once per course, labelled with the credential's name, found again by its
 `resourceId`. Creation is reserved in the database first, so two workers never create two columns.
 """
@@ -69,6 +70,9 @@ class Columns:
         self._cache: dict[tuple[int, str, int], Column] = {}
         self._locks: dict[tuple[int, str, int], threading.Lock] = {}
         self._guard = threading.Lock()
+        # Line items the LMS answered 404 for. Launches keep naming a deleted Deep Linking item, so it is not
+        # used again; once the column is found or created elsewhere its stored row wins in every process.
+        self._gone: set[str] = set()
 
     def module(self, context_id: int, module_id: int, create: bool = True) -> Column:
         return self._resolve((context_id, MODULE, module_id), create)
@@ -77,11 +81,13 @@ class Columns:
         return self._resolve((context_id, CREDENTIAL, credential_id), True)
 
     def forget(self, column: Column) -> None:
-        """The LMS no longer has this line item (404): resolve it again next time."""
+        """The LMS no longer has this line item (404): find or create the column again next time."""
         key = (column.context_id, column.subject_kind, column.subject_id)
+        self._gone.add(column.lineitem_url)
         self._cache.pop(key, None)
-        with transaction(self._sessions) as session:
-            session.execute(delete(GradebookColumn).where(GradebookColumn.id == column.id))
+        with transaction(self._sessions) as session:  # unless another process has already replaced it
+            session.execute(delete(GradebookColumn).where(GradebookColumn.id == column.id,
+                                                          GradebookColumn.lineitem_url == column.lineitem_url))
 
     def _resolve(self, key: tuple[int, str, int], create: bool) -> Column:
         column = self._cache.get(key) or self._stored(key)
@@ -122,9 +128,11 @@ class Columns:
             if not links:
                 raise NotReady(f"module “{module.title}” is not placed in the LMS course yet (add it with Deep "
                                "Linking; its column appears when someone launches it)", 600)
-            placed = next((link for link in links if link.lineitem_url), links[0])
+            live = [link for link in links if link.lineitem_url and link.lineitem_url not in self._gone]
+            placed = live[0] if live else links[0]
             return Wanted(placed.platform_id, context_id, kind, subject_id, module.title[:255], module.score_maximum,
-                          module.key, MODULE_TAG, placed.lti_resource_link_id, placed.lineitem_url)
+                          module.key, MODULE_TAG, placed.lti_resource_link_id,
+                          placed.lineitem_url if live else None)
 
     def _find_or_create(self, wanted: Wanted, create: bool) -> Column:
         if wanted.deep_link_url:

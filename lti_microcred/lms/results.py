@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,8 +24,6 @@ from ..competencies.rules import ACHIEVED, SCORE, CredentialResult, evaluate
 from ..db import utcnow
 from ..lti.models import Context, User
 from .ags import iso
-
-log = logging.getLogger(__name__)
 
 
 def module_key(module_id: int, learner_id: int) -> str:
@@ -112,12 +109,8 @@ def _listener(session: Session, learner_id: int, context_id: int, results: list[
     enqueue_module_results(session, learner_id, context_id, results)
 
 
-def install() -> bool:
-    """Register module results with the domain's re-evaluation (the domain imports nothing of ours)."""
-    listeners = getattr(awarding, "EVALUATION_LISTENERS", None)
-    if listeners is None:
-        log.warning("competencies.awarding has no EVALUATION_LISTENERS: module results are not sent to the LMS")
-        return False
-    if _listener not in listeners:
-        listeners.append(_listener)
-    return True
+def install() -> None:
+    """Register module results with the domain's re-evaluation (the domain imports nothing of ours); done by
+    `Services`, so that no process that can write evidence misses it."""
+    if _listener not in awarding.EVALUATION_LISTENERS:
+        awarding.EVALUATION_LISTENERS.append(_listener)

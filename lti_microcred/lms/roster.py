@@ -120,3 +120,9 @@ def apply_members(session: Session, platform_id: int, context_id: int, members: 
                             .values(status="withdrawn", withdrawn_dt=now))
         withdrawn += len(gone)
     return sum(1 for r in rows if r["user_id"] not in before), withdrawn
+
+
+def is_withdrawn(session: Session, context_id: int, learner_id: int) -> bool:
+    """Whether the LMS roster, as last read, no longer lists the learner in the course (or lists them deleted)."""
+    return session.execute(select(RosterEntry.status).where(
+        RosterEntry.context_id == context_id, RosterEntry.user_id == learner_id)).scalar() == "withdrawn"

@@ -6,18 +6,16 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import select
-
 from ..lti.models import Platform
 from ..outbound import OutboundHTTP
 from ..services import Services
 from .access import ServiceClient
+from .course import endpoints
 from .delivery.handlers import AwardComment, register_gradebook_handlers
 from .delivery.jobs import HandlerRegistry
 from .delivery.worker import Worker, WorkerOptions
 from .http import PlatformHTTP
 from .lineitems import Columns
-from .models import CourseServices
 from .scheduler import GRADE_READBACK, ROSTER_SYNC, Scheduler, readback_job, roster_job
 from .token import TokenCache, TokenStore
 from .token_store import DbTokenStore, RedisTokenStore
@@ -76,13 +74,13 @@ class LmsRuntime:
         cached = self._families.get(context_id)
         if cached and time.monotonic() - cached[0] < FAMILY_CACHE_SECONDS:
             return cached[1]
-        with self.services.read_sessions() as session:
-            row = session.execute(select(CourseServices.product_family_code, Platform.product_family_code,
-                                         Platform.issuer).join(Platform, Platform.id == CourseServices.platform_id)
-                                  .where(CourseServices.context_id == context_id)).first()
+        with self.services.read_sessions() as session:  # from launches too, before the scheduler noted them
+            course = endpoints(session, context_id)
+            platform = session.get(Platform, course.platform_id) if course is not None else None
         family = None
-        if row is not None:
-            family = (row[0] or row[1] or ("canvas" if "instructure.com" in row[2] else "")).lower() or None
+        if course is not None and platform is not None:
+            family = (course.product_family_code or platform.product_family_code
+                      or ("canvas" if "instructure.com" in platform.issuer else "")).lower() or None
         self._families[context_id] = (time.monotonic(), family)
         return family
 

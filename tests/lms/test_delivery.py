@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
 from lti_microcred import outbox
-from lti_microcred.competencies import awarding, evidence
+from lti_microcred.competencies import awarding
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
 from lti_microcred.db import transaction
 from lti_microcred.devplatform.services import DevServices
-from lti_microcred.lms import results
-from lti_microcred.lms.delivery.worker import Worker
+from lti_microcred.lms.ags import Ags
+from lti_microcred.lms.delivery.jobs import Job
+from lti_microcred.lms.delivery.state import cells
+from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
 from lti_microcred.lms.models import GradebookColumn
 from lti_microcred.lms.runtime import LmsRuntime
 from lti_microcred.services import Services
@@ -32,6 +38,8 @@ def test_module_result_reaches_the_deep_linking_column(course: Course, worker: W
     result = course.dev.score_of(course.column_item_id(), "learner-1")
     assert result is not None and (result["scoreGiven"], result["scoreMaximum"]) == (12.5, 50.0)
     assert result["activityProgress"] == "InProgress"
+    canvas_marks = "https://canvas.instructure.com/lti/submission" in course.dev.score_log[-1]
+    assert canvas_marks == (course.lms.flavour == "canvas")  # a grade from the tool, not a new submission
     [delivery] = course.deliveries().values()
     assert (delivery.state, delivery.score_given, delivery.sent_dt is not None) == ("sent", 12.5, True)
     with course.services.read_sessions() as session:
@@ -48,6 +56,23 @@ def test_newer_results_coalesce_into_one_post(course: Course, worker: Worker) ->
     assert [m.status for m in course.outbox("module_result")] == ["superseded"] * 4 + ["done"]
 
 
+def test_a_value_older_than_ours_in_the_lms_is_not_sent_nor_called_an_lms_grade(course: Course, worker: Worker) -> None:
+    course.set_result("learner-1", 3)
+    worker.drain(5)
+    [sent] = course.outbox("module_result")
+    late = {**sent.data, "score_given": 12.5, "met": 1,  # decided before the value the LMS already has from us
+            "timestamp": (dt.datetime.fromisoformat(sent.data["timestamp"]) - dt.timedelta(seconds=5)).isoformat()}
+    with transaction(course.services.sessions) as session:
+        outbox.enqueue(session, outbox.MODULE_RESULT, course.platform_id, late, sent.ordering_key)
+    posts = len(course.dev.score_log)
+    worker.drain(5)
+    assert len(course.dev.score_log) == posts  # the LMS was not asked
+    assert [m.status for m in course.outbox("module_result")] == ["done", "superseded"]
+    with course.services.read_sessions() as session:
+        cell = cells(session, course.context_id, [course.module_id], [])[sent.ordering_key]
+    assert (cell.state, cell.label, cell.score_given) == ("sent", "In the LMS", 37.5)
+
+
 def test_column_found_by_resource_id_or_created_on_the_link(services: Services, browser: Browser,
                                                             lms: tuple[LmsHandle, DevServices], runtime: LmsRuntime,
                                                             worker: Worker) -> None:
@@ -60,6 +85,28 @@ def test_column_found_by_resource_id_or_created_on_the_link(services: Services, 
                                                                          "microcred-module")
     assert course.dev.score_of(course.column_item_id(), "learner-1")["scoreGiven"] == 50.0
     assert course.dev.new_assignments == []  # Canvas: on the placed assignment, not a new column
+
+
+def test_a_deep_linking_column_deleted_in_the_lms_is_found_or_created_again(course: Course, runtime: LmsRuntime,
+                                                                           worker: Worker) -> None:
+    course.set_result("learner-1", 1)
+    worker.drain(5)
+    deep_linked = course.column_item_id()
+    with course.services.read_sessions() as session:
+        column = session.scalars(select(GradebookColumn)).one()
+    assert column.source == "deep_link"
+    Ags(runtime.client, course.platform_id).delete_line_item(column.lineitem_url or "")  # someone deletes it
+    course.set_result("learner-1", 3)
+    worker.drain(5)
+    item_id = course.column_item_id()
+    item = course.lms.platform.line_items[item_id]
+    assert item_id != deep_linked and (item["resourceLinkId"], item["tag"]) == (course.link_id, "microcred-module")
+    assert course.dev.score_of(item_id, "learner-1")["scoreGiven"] == 37.5
+    [delivery] = course.deliveries().values()
+    assert delivery.state == "sent"
+    assert [m.attempts for m in course.outbox("module_result")] == [1, 2]  # one 404, then the new column
+    with course.services.read_sessions() as session:
+        assert session.scalars(select(GradebookColumn.source)).one() == "created"
 
 
 def test_unplaced_module_waits_then_goes_when_placed(services: Services, browser: Browser,
@@ -90,6 +137,40 @@ def test_kinds_without_a_handler_stay_pending_and_keep_their_key_in_order(course
     worker.drain(1)
     assert [(m.kind, m.status, m.attempts) for m in course.outbox()] == [
         ("issue_credential", "pending", 0), ("award_passback", "pending", 0)]
+
+
+def test_at_most_a_batch_and_the_rows_in_flight_are_sent_but_not_recorded(
+        moodle: LmsHandle, services: Services, runtime: LmsRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a worker that dies at the worst moment leaves for another to send again."""
+    worker = runtime.worker(WorkerOptions(batch=20, concurrency=4, poll_seconds=0.05))
+    sent: set[int] = set()
+    settled: set[int] = set()
+    unsettled: list[int] = []
+    lock = threading.Lock()
+
+    def probe(job: Job) -> None:
+        with lock:
+            sent.add(job.message.id)
+            unsettled.append(len(sent - settled))
+
+    def settle(results: Any, max_attempts: int) -> int:
+        results = list(results)
+        count = original(results, max_attempts)
+        with lock:
+            settled.update(claimed.id for claimed, _ in results)
+        return count
+
+    original = worker.queue.settle
+    monkeypatch.setattr(worker.queue, "settle", settle)
+    runtime.handlers.register("probe", probe)
+    with transaction(services.sessions) as session:
+        for i in range(100):
+            outbox.enqueue(session, "probe", moodle.platform_id, {}, f"probe:{i}")
+    try:
+        assert worker.drain(10) == 100
+    finally:
+        worker.stop()
+    assert len(settled) == 100 and max(unsettled) <= 20 + 4  # batch + concurrency
 
 
 def _award(course: Course, services: Services) -> Award:
@@ -127,22 +208,28 @@ def test_award_and_revocation_reach_a_credential_column(course: Course, services
     assert len([i for i in course.lms.platform.line_items.values() if i.get("tag") == "microcred-credential"]) == 1
 
 
-def _hook_domain(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until competencies/awarding.py calls its EVALUATION_LISTENERS, do here what that 3-line diff does."""
-    if results.install():
-        return
-    original = evidence.reevaluate
+def test_an_award_whose_comment_breaks_is_shown_on_the_cell(course: Course, services: Services,
+                                                            runtime: LmsRuntime, worker: Worker) -> None:
+    runtime.handlers.register(outbox.ISSUE_CREDENTIAL, lambda job: None)
 
-    def reevaluate(session, actor, learner_id, context_id, credential_ids):  # type: ignore[no-untyped-def]
-        evaluations = original(session, actor, learner_id, context_id, credential_ids)
-        results.enqueue_module_results(session, learner_id, context_id, [e.result for e in evaluations])
-        return evaluations
-    monkeypatch.setattr(evidence, "reevaluate", reevaluate)
+    def broken(session: object, award: Award) -> str:
+        return f"{1 / 0}"
+
+    runtime.set_award_comment(broken)
+    _award(course, services)
+    worker.run_once()  # the credential is issued
+    worker.run_once()  # its passback breaks
+    [delivery] = course.deliveries().values()
+    assert (delivery.subject_kind, delivery.state) == ("credential", "retrying")
+    assert "ZeroDivisionError" in (delivery.last_error or "")
+    runtime.set_award_comment(lambda session, award: "Awarded")
+    worker.drain(5)
+    [delivery] = course.deliveries().values()
+    assert (delivery.state, delivery.score_given) == ("sent", 100.0)
 
 
 def test_domain_evidence_changes_the_module_result(course: Course, services: Services, runtime: LmsRuntime,
-                                                   worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
-    _hook_domain(monkeypatch)
+                                                   worker: Worker) -> None:
     runtime.handlers.register(outbox.ISSUE_CREDENTIAL, lambda job: None)
     learner = course.learners["learner-1"]
     me = ops.Actor(course.platform_id, course.context_id, learner, "Lea", "learner")
@@ -163,11 +250,23 @@ def test_domain_evidence_changes_the_module_result(course: Course, services: Ser
     assert [m.status for m in course.outbox(outbox.AWARD_PASSBACK)] == ["done"]  # and the credential was earned
 
 
+def test_evidence_recorded_without_an_app_or_a_worker_queues_the_module_result(
+        course: Course, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(awarding, "EVALUATION_LISTENERS", [])  # a process that never built an app or a worker
+    bare = Services(services.settings, services.engine)  # a script's or a command's own database access
+    me = ops.Actor(course.platform_id, course.context_id, course.learners["learner-1"], "Lea", "learner")
+    with transaction(bare.sessions) as session:
+        for n in (1, 2):
+            piece = ops.submit_evidence(session, me, course.competency_ids[0], text=f"Piece {n}")
+            ops.assess_evidence(session, course.staff, piece, "accepted")
+    rows = course.outbox(outbox.MODULE_RESULT)
+    assert rows and {r.status for r in rows} == {"pending"}
+    assert rows[-1].data["score_given"] == 25.0  # one of two requirements met
+
+
 def test_modules_graded_in_the_lms_get_no_result_from_the_tool(services: Services, browser: Browser,
                                                               lms: tuple[LmsHandle, DevServices],
-                                                              runtime: LmsRuntime, monkeypatch: pytest.MonkeyPatch
-                                                              ) -> None:
-    _hook_domain(monkeypatch)
+                                                              runtime: LmsRuntime) -> None:
     course = make_course(services, browser, *lms, requirement="score")
     with transaction(services.sessions) as session:
         ops.record_lms_score(session, course.staff, course.learners["learner-1"], course.module_id, 90, 100)

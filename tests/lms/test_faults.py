@@ -143,3 +143,23 @@ def test_a_throttled_lms_is_paused_as_a_whole(course: Course, runtime: LmsRuntim
         assert_as_decided(course)
     finally:
         one_at_a_time.stop()
+
+
+def test_an_unexpected_error_is_shown_on_the_cell_then_retried(course: Course, runtime: LmsRuntime, worker: Worker,
+                                                               services: Services, monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    def broken(context_id: int, module_id: int, create: bool = True) -> None:
+        raise KeyError("internal-detail")
+
+    monkeypatch.setattr(runtime.columns, "module", broken)
+    course.set_result("learner-1", 2)
+    worker.run_once()
+    [row] = course.outbox("module_result")
+    with services.read_sessions() as session:
+        cell = cells(session, course.context_id, [course.module_id], [])[row.ordering_key]
+    assert cell.state == "retrying" and "KeyError" in (cell.error or "")
+    assert "internal-detail" not in (cell.error or "")  # the class name only; the details are in the log
+    assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
+    monkeypatch.undo()
+    worker.drain(5)
+    assert_as_decided(course)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,9 +14,11 @@ from sqlalchemy import update
 
 from lti_microcred.db import transaction
 from lti_microcred.devplatform.services import DevServices, lineitems_url
+from lti_microcred.lms import access
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.errors import ScopeNotGranted
 from lti_microcred.lms.http import PlatformHTTP, retry_after_seconds, service_url, with_query
+from lti_microcred.lms.roster import sync_roster
 from lti_microcred.lms.runtime import LmsRuntime
 from lti_microcred.lti import scopes
 from lti_microcred.lti.models import Platform, User
@@ -96,6 +99,32 @@ def test_people_not_enrolled_are_refused_and_shown(course: Course, services: Ser
         assert delivery.http_status == 422
 
 
+def test_a_refusal_shows_the_lms_own_reason_not_a_guess(course: Course, worker: Any) -> None:
+    course.dev.faults.add("400", match="scores")  # refused for some reason of the LMS's own
+    course.set_result("learner-1", 2)
+    worker.drain(5)
+    [delivery] = course.deliveries().values()
+    assert (delivery.state, delivery.http_status) == ("failed", 400)
+    assert "injected 400" in (delivery.last_error or "") and "enrol" not in (delivery.last_error or "")
+    assert (delivery.last_error or "").startswith(f"{course.lms.flavour.capitalize()} refused the score (HTTP 400)")
+
+
+def test_a_withdrawn_learner_is_still_sent_and_named_as_such_when_refused(course: Course, runtime: LmsRuntime,
+                                                                         worker: Any) -> None:
+    course.add_learners(1)
+    sync_roster(runtime, course.context_id)
+    course.dev.members.pop("student-0000")  # unenrolled in the LMS
+    sync_roster(runtime, course.context_id)
+    course.set_result("student-0000", 2)
+    worker.drain(5)
+    assert [s["userId"] for s in course.dev.score_log] == ["student-0000"]  # sent all the same: the LMS decides
+    [delivery] = course.deliveries().values()
+    assert delivery.state == "failed" and delivery.http_status in (400, 422)
+    assert "withdrawn from the course" in (delivery.last_error or "")
+    said = "not enrolled" if course.lms.flavour == "moodle" else "User not found in course"
+    assert said in (delivery.last_error or "")  # and what the LMS said
+
+
 def test_a_newer_grade_in_the_lms_wins_over_an_older_one_of_ours(course: Course, worker: Any) -> None:
     course.set_result("learner-1", 1)
     worker.drain(5)
@@ -126,3 +155,19 @@ def test_token_request_narrowed_when_the_lms_refuses_a_scope(course: Course, run
     items = Ags(runtime.client, course.platform_id).line_items(lineitems_url(course.lms.platform))
     assert items  # the module's column
     assert course.dev.token_requests == 2  # all AGS scopes refused (400), then only the one needed
+
+
+def test_a_narrowed_scope_set_is_asked_in_full_again_later(course: Course, runtime: LmsRuntime,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(access, "NARROWED_SECONDS", 0.5, raising=False)
+    ags = Ags(runtime.client, course.platform_id)
+    course.dev.allowed_scopes = {scopes.AGS_SCORE, scopes.AGS_LINEITEM_READONLY}
+    ags.line_items(lineitems_url(course.lms.platform))
+    course.dev.allowed_scopes = None  # an LMS admin gives the key the other scopes
+    ags.line_items(lineitems_url(course.lms.platform))
+    assert course.dev.token_requests == 2  # meanwhile the narrowed token serves
+    time.sleep(0.6)
+    ags.line_items(lineitems_url(course.lms.platform))
+    assert course.dev.token_requests == 3  # the full set asked again
+    ags.create_line_item(lineitems_url(course.lms.platform), {"label": "x", "scoreMaximum": 1})
+    assert course.dev.token_requests == 3  # and that one token now serves line-item management too

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from lti_microcred import create_app
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.delivery.worker import Worker
 from lti_microcred.lms.roster import sync_roster
 from lti_microcred.lms.runtime import LmsRuntime, runtime_of
 from lti_microcred.services import Services
-from lti_microcred.web import course_roster, gradebook
+from tests.lms.conftest import FAST
 from tests.lms.scenario import Course, make_course
 from tests.support.driver import Browser, LmsHandle, form_fields
-
-
-@pytest.fixture(scope="module")
-def pages_app(services: Services) -> Flask:
-    """The app with the two blueprints registered (until web/__init__.py lists them)."""
-    app = create_app(services=services)
-    for bp in (gradebook.bp, course_roster.bp):
-        if bp.name not in app.blueprints:
-            app.register_blueprint(bp)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(pages_app: Flask) -> Iterator[Any]:
-    with pages_app.test_client() as c:
-        yield c
 
 
 def course_runtime(course: Course) -> LmsRuntime:
@@ -85,6 +66,36 @@ def test_gradebook_shows_each_cell_and_retries_failures(course: Course, browser:
     html = client.get(base + "gradebook/?notice=retried").get_data(as_text=True)
     assert "Failed deliveries were queued again." in html
     assert html.count('<td data-state="sent"') == 3
+
+
+def cell_of(html: str, key: str) -> tuple[str, str]:
+    """(state, text) of one gradebook cell."""
+    found = re.search(rf'data-state="(\w+)" data-key="{key}">(.*?)</td>', html, re.S)
+    assert found, f"no cell {key}"
+    return found.group(1), found.group(2)
+
+
+def test_a_value_that_ran_out_of_retries_shows_failed_and_is_sent_again(course: Course, browser: Browser,
+                                                                        client: Any, runtime: LmsRuntime) -> None:
+    worker = runtime.worker(replace(FAST, max_attempts=3))
+    try:
+        course.dev.faults.add("500", times=3, match="scores")
+        course.set_result("learner-1", 2)
+        worker.drain(5)
+        base = session_path(browser, course.lms, "instructor-1")
+        html = client.get(base + "gradebook/").get_data(as_text=True)
+        key = f"module:{course.module_id}:{course.learners['learner-1']}"
+        state, text = cell_of(html, key)
+        assert state == "failed" and "gave up after 3 attempts" in text and "HTTP 500" in text
+        assert "Send again" in text and "Send the 1 failed grade again" in html
+        answer = client.post(base + "gradebook/retry", data={"csrf_token": form_fields(html)["csrf_token"], "key": key})
+        assert answer.status_code == 303
+        worker.drain(5)  # the LMS has recovered
+        state, text = cell_of(client.get(base + "gradebook/").get_data(as_text=True), key)
+        assert state == "sent" and "25 / 50" in text
+        assert course.dev.score_of(course.column_item_id(), "learner-1")["scoreGiven"] == 25.0
+    finally:
+        worker.stop()
 
 
 def test_learners_may_not_see_delivery_or_roster(course: Course, browser: Browser, client: Any) -> None:

@@ -14,7 +14,11 @@ if TYPE_CHECKING:
     from ...services import Services
     from ..runtime import LmsRuntime
 
-DONE, RETRY, DEFER, FAILED, SUPERSEDED = "done", "retry", "defer", "failed", "superseded"
+DONE, RETRY, DEFER, FAILED = "done", "retry", "defer", "failed"
+SUPERSEDED = "superseded"  # a newer value of OURS is already in the LMS: not sent, and nothing new to show
+LMS_NEWER = "lms_newer"  # the LMS refused ours for a newer grade of its own (entered there): shown as such
+# What the instructor's cell says after an outcome (SUPERSEDED leaves it showing our newer value as sent).
+RECORD_STATES = {DONE: "sent", RETRY: "retrying", DEFER: "waiting", FAILED: "failed", LMS_NEWER: "lms_newer"}
 
 
 @dataclass

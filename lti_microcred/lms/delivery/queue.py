@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ...db import dialect_insert, transaction, utcnow
 from ...outbox import OutboxMessage
 from ..models import Delivery, OutboxLease
-from .jobs import DONE, FAILED, RETRY, SUPERSEDED, Claimed, DeliveryRecord, Outcome
+from .jobs import DONE, FAILED, LMS_NEWER, RECORD_STATES, RETRY, SUPERSEDED, Claimed, DeliveryRecord, Outcome
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 LEASES: Table = OutboxLease.__table__  # type: ignore[assignment]
@@ -85,8 +86,8 @@ class Queue:
             ours = set(session.execute(delete(LEASES).where(
                 LEASES.c.message_id.in_([c.id for c, _ in results]), LEASES.c.worker == self.worker_id)
                 .returning(LEASES.c.message_id)).scalars())
-            mine = [(c, o) for c, o in results if c.id in ours]
-            _write_rows(session, mine, now, max_attempts)
+            mine = [(c, _escalated(c, o, max_attempts)) for c, o in results if c.id in ours]
+            _write_rows(session, mine, now)
             _write_records(session, [(c, o) for c, o in mine if o.record is not None], now)
             return len(mine)
 
@@ -142,17 +143,26 @@ def _attach_last_sent(session: Session, claimed: list[Claimed]) -> None:
             keyed[key].last_sent = when
 
 
-def _write_rows(session: Session, mine: list[tuple[Claimed, Outcome]], now: dt.datetime, max_attempts: int) -> None:
+def _escalated(claimed: Claimed, outcome: Outcome, max_attempts: int) -> Outcome:
+    """A retry that used the last attempt is a failure: on the row, and on the instructor's cell, which then
+    offers "Send again"."""
+    if outcome.status != RETRY or claimed.attempts + 1 < max_attempts:
+        return outcome
+    error = f"gave up after {max_attempts} attempts: {outcome.error}"
+    record = outcome.record and replace(outcome.record, state=RECORD_STATES[FAILED], error=error)
+    return Outcome(FAILED, error, http_status=outcome.http_status, record=record)
+
+
+def _write_rows(session: Session, mine: list[tuple[Claimed, Outcome]], now: dt.datetime) -> None:
     finals: list[dict[str, Any]] = []
     waits: list[dict[str, Any]] = []
     for claimed, outcome in mine:
         status = outcome.status
-        if status == RETRY and claimed.attempts + 1 >= max_attempts:
-            status, outcome.error = FAILED, f"gave up after {max_attempts} attempts: {outcome.error}"
-        if status in (DONE, FAILED, SUPERSEDED):
+        if status in (DONE, FAILED, SUPERSEDED, LMS_NEWER):
             for row_id in claimed.ids[:-1]:  # stood in for by the newest row of the run
                 finals.append({"mid": row_id, "st": SUPERSEDED, "err": None, "inc": 1 if row_id == claimed.id else 0})
-            finals.append({"mid": claimed.ids[-1], "st": status, "err": outcome.error,
+            finals.append({"mid": claimed.ids[-1], "st": SUPERSEDED if status == LMS_NEWER else status,
+                           "err": outcome.error,
                            "inc": 1 if claimed.ids[-1] == claimed.id else 0})
         else:
             delay = dt.timedelta(seconds=max(0.0, outcome.delay or 0.0))
@@ -193,14 +203,14 @@ def _write_records(session: Session, mine: list[tuple[Claimed, Outcome]], now: d
     rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
     for claimed, outcome in mine:
         record: DeliveryRecord = outcome.record  # type: ignore[assignment]
-        sent = record.state == "sent"
-        attempts = claimed.attempts + (outcome.status == RETRY)
+        sent = record.state == RECORD_STATES[DONE]
+        attempts = claimed.attempts + (outcome.status in (RETRY, FAILED))
         rows[sent].append({
             "ordering_key": record.ordering_key, "platform_id": record.platform_id, "context_id": record.context_id,
             "subject_kind": record.subject_kind, "subject_id": record.subject_id, "learner_id": record.learner_id,
             "state": record.state, "last_message_id": claimed.newest_id, "http_status": record.http_status,
             "last_error": record.error, "updated_dt": now,
-            "attempts": 0 if outcome.status in (DONE, SUPERSEDED) else attempts,
+            "attempts": 0 if outcome.status in (DONE, SUPERSEDED, LMS_NEWER) else attempts,
             "score_given": record.score_given if sent else None,
             "score_maximum": record.score_maximum if sent else None,
             "score_timestamp": record.score_timestamp if sent else None, "sent_dt": now if sent else None})

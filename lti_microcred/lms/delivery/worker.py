@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...db import utcnow
-from ..errors import PERMANENT, NotReady, ServiceError
+from ..errors import PERMANENT, NotReady, ServiceError, UnexpectedError
 from .jobs import DEFER, DONE, FAILED, RETRY, Claimed, HandlerRegistry, Job, Outcome
 from .queue import Queue
 
@@ -70,7 +70,7 @@ class Worker:
         self.options = options or WorkerOptions()
         self.queue = Queue(services.sessions, name or worker_id(), self.options.lease_seconds)
         self._pool = ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="lms-deliver")
-        self._stop = threading.Event()
+        self._stopping = False  # a plain flag, so that a signal handler may set it (an Event takes a lock)
         self._wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.delivered = 0
@@ -97,18 +97,21 @@ class Worker:
     def run_batches(self) -> int:
         """Batches until none is due, the database work of one overlapping the deliveries of the next.
 
-        While batch N is in flight the next one is claimed (N's rows are leased, so it cannot take them or
-        anything after them in their keys); batch N is settled while N+1 is in flight."""
+        Batch N+1 is claimed while N is in flight (N's rows are leased, so it cannot take them or anything after
+        them in their keys). Once N is sent, only `concurrency` rows of N+1 start before N is settled: enough to
+        keep the LMS busy meanwhile, and a worker that dies leaves at most batch + concurrency rows sent but not
+        recorded, which another worker sends again (the same scores, harmless) after their lease."""
         claimed = self._claim()
         futures = self._submit(claimed)
         handled = 0
+        width = self.options.concurrency
         while claimed:
-            upcoming = [] if self._stop.is_set() else self._claim()
+            upcoming = [] if self._stopping else self._claim()
             for future in futures:
                 future.result()
-            upcoming_futures = self._submit(upcoming)
+            started = self._submit(upcoming[:width])
             handled += self._settle(claimed, futures)
-            claimed, futures = upcoming, upcoming_futures
+            claimed, futures = upcoming, started + self._submit(upcoming[width:])
         return handled
 
     def _deliver(self, message: Claimed) -> Outcome:
@@ -122,7 +125,7 @@ class Worker:
             return self.outcome_of(message, exc)
         except Exception as exc:  # a bug in one handler must not stop every delivery
             log.exception("outbox row %s (%s) failed unexpectedly", message.id, message.kind)
-            return Outcome(RETRY, f"{exc.__class__.__name__}: {exc}", self._delay(message, None))
+            return self.outcome_of(message, UnexpectedError(exc))
 
     def outcome_of(self, message: Claimed, exc: ServiceError) -> Outcome:
         if exc.kind == PERMANENT:
@@ -135,10 +138,10 @@ class Worker:
 
     # --- loops ------------------------------------------------------------------------------------------------
     def drain(self, timeout: float = 30.0) -> int:
-        """Deliver until nothing claimable is left or due within `timeout` (tests and benchmarks)."""
+        """Deliver until nothing claimable is left or due within `timeout`, or a stop is requested."""
         deadline = time.monotonic() + timeout
         handled = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stopping:
             count = self.run_batches()
             handled += count
             if count:
@@ -154,8 +157,8 @@ class Worker:
         return handled
 
     def run_forever(self, tick: object = None) -> None:
-        """Until stop(): a scheduler tick (roster, read-back) then batches; sleep when idle."""
-        while not self._stop.is_set():
+        """Until stop() or request_stop(): a scheduler tick (roster, read-back) then batches; sleep when idle."""
+        while not self._stopping:
             try:
                 if callable(tick):
                     tick()
@@ -175,8 +178,16 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    def request_stop(self) -> None:
+        """Finish and settle the batch in flight, then leave run_forever (within poll_seconds when idle).
+
+        Safe in a signal handler: it only sets a flag. Stopping the pool there instead would drop the settling
+        of rows already sent, which another worker would then send again."""
+        self._stopping = True
+
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
+        """Stop the loop, wait for its thread, then close the delivery pool."""
+        self._stopping = True
         self._wake.set()
         if self.thread is not None:
             self.thread.join(timeout)
