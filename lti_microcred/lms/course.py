@@ -71,6 +71,19 @@ def endpoints(session: Session, context_id: int) -> CourseEndpoints | None:
     return None
 
 
+def product_of(session: Session, context_id: int) -> tuple[int, str | None] | None:
+    """(platform id, LMS product) of a course: the stored one, else what its launches said; None if unknown.
+    A course without gradebook or roster services still has a product, and its quirks depend on it."""
+    row = session.execute(select(CourseServices.platform_id, CourseServices.product_family_code)
+                          .where(CourseServices.context_id == context_id)).first()
+    if row is not None and row.product_family_code:
+        return row.platform_id, row.product_family_code
+    found = endpoints(session, context_id)
+    if found is not None:
+        return found.platform_id, found.product_family_code
+    return (row.platform_id, None) if row is not None else None
+
+
 def note_launches(session: Session, after_id: int) -> tuple[int, list[int]]:
     """Record what launches since `after_id` said about their courses; returns (new cursor, courses seen).
 

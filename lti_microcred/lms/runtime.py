@@ -10,7 +10,7 @@ from ..lti.models import Platform
 from ..outbound import OutboundHTTP
 from ..services import Services
 from .access import ServiceClient
-from .course import endpoints
+from .course import product_of
 from .delivery.handlers import AwardComment, register_gradebook_handlers
 from .delivery.jobs import HandlerRegistry
 from .delivery.worker import Worker, WorkerOptions
@@ -75,11 +75,11 @@ class LmsRuntime:
         if cached and time.monotonic() - cached[0] < FAMILY_CACHE_SECONDS:
             return cached[1]
         with self.services.read_sessions() as session:  # from launches too, before the scheduler noted them
-            course = endpoints(session, context_id)
-            platform = session.get(Platform, course.platform_id) if course is not None else None
+            course = product_of(session, context_id)
+            platform = session.get(Platform, course[0]) if course is not None else None
         family = None
         if course is not None and platform is not None:
-            family = (course.product_family_code or platform.product_family_code
+            family = (course[1] or platform.product_family_code
                       or ("canvas" if "instructure.com" in platform.issuer else "")).lower() or None
         self._families[context_id] = (time.monotonic(), family)
         return family
