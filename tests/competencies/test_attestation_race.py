@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Assessment
-from tests.support.factories import fields, institution
+from tests.support.factories import evidence_course
 
 pytestmark = pytest.mark.postgres_only
 
@@ -19,17 +19,9 @@ pytestmark = pytest.mark.postgres_only
 def requested(services: Any) -> tuple[int, str]:
     """A published credential and a learner's workplace evidence waiting for its supervisor's answer."""
     with services.sessions() as s:
-        inst = institution(s)
-        course = inst.course(s)
-        teacher, learner = inst.person(s, "Teacher"), inst.person(s, "Learner")
-        staff = inst.actor(teacher, course)
-        credential = ops.create_micro_credential(s, staff, fields())
-        module = ops.create_module(s, course.id, "Module", 10)
-        ops.set_requirement(s, staff, credential, module, inst.competencies[0].id, "evidence_count", 1)
-        ops.set_status(s, staff, credential, "published")
-        evidence, token = ops.request_attestation(s, inst.actor(learner, course, "learner"), learner.id,
-                                                  inst.competencies[0].id, "Built the dashboard.", "Sam",
-                                                  "sam@work.example")
+        world = evidence_course(s)
+        evidence, token = ops.request_attestation(s, world.me, world.learner.id, world.inst.competencies[0].id,
+                                                  "Built the dashboard.", "Sam", "sam@work.example")
         s.commit()
         return evidence.id, token
 

@@ -10,25 +10,18 @@ from sqlalchemy import func, select
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award, Evidence
-from tests.support.factories import fields, institution
+from tests.support.factories import evidence_course
 
 pytestmark = pytest.mark.postgres_only
 
 
 def prepared(services: Any, pieces_needed: int) -> dict[str, Any]:
     with services.sessions() as s:
-        inst = institution(s)
-        course = inst.course(s)
-        teacher, learner = inst.person(s, "Teacher"), inst.person(s, "Learner")
-        staff = inst.actor(teacher, course)
-        credential = ops.create_micro_credential(s, staff, fields())
-        module = ops.create_module(s, course.id, "Module", 10)
-        ops.set_requirement(s, staff, credential, module, inst.competencies[0].id, "evidence_count", pieces_needed)
-        ops.set_status(s, staff, credential, "published")
-        pieces = [ops.submit_evidence(s, inst.actor(learner, course, "learner"), inst.competencies[0].id,
-                                      text=f"piece {i}") for i in range(pieces_needed)]
+        world = evidence_course(s, pieces_needed)
+        pieces = [ops.submit_evidence(s, world.me, world.inst.competencies[0].id, text=f"piece {i}")
+                  for i in range(pieces_needed)]
         s.commit()
-        return dict(staff=staff, pieces=[p.id for p in pieces], credential=credential.id)
+        return dict(staff=world.staff, pieces=[p.id for p in pieces], credential=world.credential_id)
 
 
 def race(services: Any, staff: Any, evidence_ids: list[int]) -> list[BaseException]:

@@ -69,3 +69,31 @@ def institution(session: Session, issuer: str | None = None, competencies: int =
     session.add_all(items)
     session.flush()
     return Institution(platform, deployment, framework, items)
+
+
+@dataclass
+class EvidenceCourse:
+    """A course whose published credential needs `pieces` accepted pieces of evidence for competency 1."""
+    inst: Institution
+    course: Context
+    learner: User
+    staff: Actor
+    credential_id: int
+
+    @property
+    def me(self) -> Actor:
+        return self.inst.actor(self.learner, self.course, "learner")
+
+
+def evidence_course(session: Session, pieces: int = 1) -> EvidenceCourse:
+    from lti_microcred.competencies import operations as ops  # the domain under test, not a row factory
+
+    inst = institution(session)
+    course = inst.course(session)
+    teacher, learner = inst.person(session, "Teacher"), inst.person(session, "Learner")
+    staff = inst.actor(teacher, course)
+    credential = ops.create_micro_credential(session, staff, fields())
+    module = ops.create_module(session, course.id, "Module", 10)
+    ops.set_requirement(session, staff, credential, module, inst.competencies[0].id, "evidence_count", pieces)
+    ops.set_status(session, staff, credential, "published")
+    return EvidenceCourse(inst, course, learner, staff, credential.id)
