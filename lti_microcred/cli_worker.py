@@ -35,12 +35,16 @@ def configure_delivery(services: Services) -> LmsRuntime:
     """Everything a process needs to deliver outbox rows; safe to call more than once."""
     runtime = runtime_of(services)
     if outbox.ISSUE_CREDENTIAL not in runtime.handlers.kinds:
-        runtime.handlers.register(outbox.ISSUE_CREDENTIAL, _in_transaction(issue_credential_job))
+        runtime.handlers.register(outbox.ISSUE_CREDENTIAL, _issue_credential)
         runtime.handlers.register(outbox.REVOKE_CREDENTIAL, _in_transaction(revoke_credential_job))
         runtime.set_award_comment(award_comment(services.credential_urls))
         runtime.handlers.register(outbox.REEVALUATE_CREDENTIAL, _reevaluate, coalesce=True)
     # Kinds without a handler stay pending (never failed) until a process that has one picks them up.
     return runtime
+
+
+def _issue_credential(job: Job) -> None:
+    issue_credential_job(job.services, job.message)  # its own transactions: it signs before it writes
 
 
 def _reevaluate(job: Job) -> None:

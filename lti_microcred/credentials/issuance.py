@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..competencies.models import Award, Competency, Evidence, Framework, MicroCredential, PathwayComponent, Requirement
 from ..db import utcnow
@@ -29,11 +29,12 @@ from .dataintegrity import sign
 from .issuer import IssuerState
 from .models import IssuedCredential
 from .status_list import PURPOSES
-from .status_store import Choice, choose, claim, set_bit, status_list_url
+from .status_store import Choice, ListOpener, OpenList, choose, claim, open_list, set_bit, status_list_url
 from .vcjwt import encode as encode_vc_jwt
 
 PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",
                         "work_based": "Work-based learning", "volunteering": "Volunteering"}
+Sessions = sessionmaker[Session]
 SLOT_ATTEMPTS = 3  # sign again over new status slots when another worker claimed ours meanwhile
 
 
@@ -72,10 +73,8 @@ def current_credential(session: Session, award_id: int) -> IssuedCredential | No
 
 def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
           reissue: bool = False) -> IssuedCredential:
-    """Sign and store the award's credential (or return the one already issued)."""
-    award = session.get(Award, award_id)
-    if award is None or award.status != "active":
-        raise IssuanceError("Only an active award can be issued.")
+    """Sign and store the award's credential (or return the one already issued), all in one transaction."""
+    award = _active_award(session, award_id)
     existing = current_credential(session, award_id)
     if existing is not None and not reissue:
         return existing
@@ -89,6 +88,44 @@ def issue(session: Session, issuer: IssuerState, urls: Urls, award_id: int, *,
     return row
 
 
+def issue_signing_outside_the_writer(read_sessions: Sessions, write_sessions: Sessions, issuer: IssuerState,
+                                     urls: Urls, award_id: int) -> IssuedCredential:
+    """What the outbox worker does: build and sign while only reading, then store in a short write transaction.
+    Signing is nearly all the cost, so several worker processes sign at once instead of queueing behind the one
+    writer SQLite allows (and holding PostgreSQL row locks no longer than the insert)."""
+    open_list = _list_opener(write_sessions)
+    for _ in range(SLOT_ATTEMPTS):
+        with read_sessions() as session:
+            award = _active_award(session, award_id)
+            existing = current_credential(session, award_id)
+            if existing is not None:
+                return existing
+            row, choices = _signed(session, issuer, urls, award, open_list)
+        with write_sessions.begin() as session:
+            _active_award(session, award_id)  # revoked meanwhile: nothing to store
+            stored = _claimed(session, award_id, row, choices)
+        if stored is not None:
+            return stored
+    raise _slots_busy()
+
+
+def _active_award(session: Session, award_id: int) -> Award:
+    award = session.get(Award, award_id)
+    if award is None or award.status != "active":
+        raise IssuanceError("Only an active award can be issued.")
+    return award
+
+
+def _list_opener(write_sessions: Sessions) -> ListOpener:
+    """Status lists are created (rarely: the first, then one per crowded list) in a transaction of their own."""
+
+    def open_in_own_transaction(purpose: str, after: int) -> OpenList:
+        with write_sessions.begin() as session:
+            return open_list(session, purpose, after)
+
+    return open_in_own_transaction
+
+
 def _suspension_of(existing: IssuedCredential | None) -> str | None:
     """Why a credential about to be superseded is suspended: its successor stays suspended for the same reason."""
     if existing is None or existing.status != "suspended":
@@ -100,31 +137,40 @@ def _stored(session: Session, issuer: IssuerState, urls: Urls, award: Award) -> 
     """The award's credential signed and stored with its status slots, or the one another worker just stored."""
     for _ in range(SLOT_ATTEMPTS):
         row, choices = _signed(session, issuer, urls, award)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-                for choice in choices:
-                    claim(session, choice, row.id)
-                session.flush()
-        except IntegrityError:
-            concurrent = current_credential(session, award.id)
-            if concurrent is not None:  # another worker issued this award a moment ago
-                return concurrent
-            continue  # another worker claimed one of our status slots meanwhile: choose again, sign again
-        return row
-    raise StatusSlotsBusy(f"Status slots were taken by other workers {SLOT_ATTEMPTS} times in a row; "
-                          "the credential will be issued on the next attempt.")
+        stored = _claimed(session, award.id, row, choices)
+        if stored is not None:
+            return stored
+    raise _slots_busy()
 
 
-def _signed(session: Session, issuer: IssuerState, urls: Urls, award: Award
+def _claimed(session: Session, award_id: int, row: IssuedCredential, choices: list[Choice]) -> IssuedCredential | None:
+    """Store the signed row with its status slots; the credential another worker stored for the award meanwhile;
+    or None when another worker claimed one of our slots (choose again, sign again)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+            for choice in choices:
+                claim(session, choice, row.id)
+            session.flush()
+    except IntegrityError:
+        return current_credential(session, award_id)
+    return row
+
+
+def _slots_busy() -> StatusSlotsBusy:
+    return StatusSlotsBusy(f"Status slots were taken by other workers {SLOT_ATTEMPTS} times in a row; "
+                           "the credential will be issued on the next attempt.")
+
+
+def _signed(session: Session, issuer: IssuerState, urls: Urls, award: Award, open_list: ListOpener | None = None
             ) -> tuple[IssuedCredential, list[Choice]]:
     """A new credential row for the award, signed over freshly chosen status slots (not yet claimed)."""
     credential = session.get(MicroCredential, award.micro_credential_id)
     learner = session.get(User, award.learner_id)
     assert credential is not None and learner is not None
     public_id = secrets.token_hex(12)
-    choices = [choose(session, purpose) for purpose in PURPOSES]
+    choices = [choose(session, purpose, open_list) for purpose in PURPOSES]
     valid_until = _valid_until(award.awarded_dt, credential.validity_months)
     data = m.Award(
         credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=award.awarded_dt,

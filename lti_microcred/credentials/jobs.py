@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..competencies.models import Award, MicroCredential
-from .issuance import IssuanceError, Urls, current_credential, issue, revoke_award_credential
+from .issuance import IssuanceError, Urls, current_credential, issue_signing_outside_the_writer, revoke_award_credential
 
 
 class Message(Protocol):
@@ -20,11 +20,13 @@ class Message(Protocol):
     def data(self) -> Mapping[str, Any]: ...
 
 
-def issue_credential_job(services: Any, session: Session, message: Message) -> None:
+def issue_credential_job(services: Any, message: Message) -> None:
     """Idempotent: a second delivery finds the credential already issued; a revoked award is skipped; when other
-    workers keep taking its status slots, StatusSlotsBusy fails the job, which the worker retries later."""
+    workers keep taking its status slots, StatusSlotsBusy fails the job, which the worker retries later. Signs
+    outside any write transaction, so worker processes issue in parallel."""
     try:
-        issue(session, services.issuer.state(), services.credential_urls, int(message.data["award_id"]))
+        issue_signing_outside_the_writer(services.read_sessions, services.sessions, services.issuer.state(),
+                                         services.credential_urls, int(message.data["award_id"]))
     except IssuanceError:
         return  # revoked before issuing: nothing left to do
 

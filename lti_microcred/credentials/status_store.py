@@ -7,7 +7,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -24,19 +24,27 @@ def status_list_url(base_url: str, public_id: str) -> str:
     return f"{base_url.rstrip('/')}/status/{public_id}"
 
 
-def _open_list(session: Session, purpose: str, after: int = 0) -> StatusList:
+class OpenList(NamedTuple):
+    id: int
+    public_id: str
+    size: int
+
+
+ListOpener = Callable[[str, int], OpenList]  # (purpose, newer than this list id) -> the open list
+
+
+def open_list(session: Session, purpose: str, after: int = 0) -> OpenList:
     """The newest list of this purpose (newer than `after`), created when there is none."""
     current = session.scalars(
         select(StatusList).where(StatusList.purpose == purpose, StatusList.id > after)
         .order_by(StatusList.id.desc()).limit(1)
     ).first()
-    if current is not None:
-        return current
-    fresh = StatusList(public_id=secrets.token_hex(8), purpose=purpose, size=MIN_ENTRIES,
-                       bits=bytes(MIN_ENTRIES // 8), version=0, updated_dt=utcnow())
-    session.add(fresh)
-    session.flush()
-    return fresh
+    if current is None:
+        current = StatusList(public_id=secrets.token_hex(8), purpose=purpose, size=MIN_ENTRIES,
+                             bits=bytes(MIN_ENTRIES // 8), version=0, updated_dt=utcnow())
+        session.add(current)
+        session.flush()
+    return OpenList(current.id, current.public_id, current.size)
 
 
 @dataclass(frozen=True)
@@ -47,25 +55,27 @@ class Choice:
     purpose: str
 
 
-_open_lists: dict[str, tuple[int, str, int]] = {}  # purpose -> (list id, public id, size): per-process memo
+_open_lists: dict[str, OpenList] = {}  # purpose -> the list new slots are drawn from: per-process memo
 _LISTS_TRIED = 3  # a fresh list is empty: a second crowded one in a row only happens under a burst of workers
 
 
-def choose(session: Session, purpose: str) -> Choice:
+def choose(session: Session, purpose: str, opener: ListOpener | None = None) -> Choice:
     """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order); a list
     where random probing keeps hitting taken slots (well over half full) gets a successor, so no list is ever
-    filled in order. Reads only: the slot is claimed when the credential is stored, where a unique index
-    refuses a slot another worker claimed meanwhile (the issuer then chooses again)."""
+    filled in order. Reads only, but for a list it may have to create (in `session`, or through `opener`): the
+    slot is claimed when the credential is stored, where a unique index refuses a slot another worker claimed
+    meanwhile (the issuer then chooses again)."""
+    def opened(after: int) -> OpenList:
+        return opener(purpose, after) if opener is not None else open_list(session, purpose, after)
+
     memo = _open_lists.get(purpose)
     if memo is None:
-        found = _open_list(session, purpose)
-        memo = _open_lists[purpose] = (found.id, found.public_id, found.size)
+        memo = _open_lists[purpose] = opened(0)
     for _ in range(_LISTS_TRIED):
         try:
-            return Choice(memo[0], memo[1], allocate_index(_taken_in(session, memo[0]), memo[2]), purpose)
+            return Choice(memo.id, memo.public_id, allocate_index(_taken_in(session, memo.id), memo.size), purpose)
         except StatusListError:
-            successor = _open_list(session, purpose, after=memo[0])
-            memo = _open_lists[purpose] = (successor.id, successor.public_id, successor.size)
+            memo = _open_lists[purpose] = opened(memo.id)
     raise StatusListError(f"No {purpose} status list has room: {_LISTS_TRIED} lists in a row were crowded.")
 
 

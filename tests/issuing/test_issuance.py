@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from typing import Any
 
 import jwt
@@ -23,6 +24,7 @@ from lti_microcred.credentials.records import learner_record
 from lti_microcred.credentials.verdict import CheckName, Outcome
 from lti_microcred.credentials.verification import verify
 from lti_microcred.db import utcnow
+from tests.conftest import on_postgres
 from tests.support.factories import fields, institution
 
 
@@ -172,7 +174,36 @@ def test_awards_issue_through_the_outbox_rows_they_wrote(services: Any, session:
     from lti_microcred.outbox import OutboxMessage
 
     message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")).one()
-    issue_credential_job(services, session, message)
-    issue_credential_job(services, session, message)  # delivered twice: still one credential
+    session.commit()  # the worker reads and writes in transactions of its own
+    issue_credential_job(services, message)
+    issue_credential_job(services, message)  # delivered twice: still one credential
     assert len(session.scalars(select(IssuedCredential)).all()) == 1
     assert session.get(Award, awarded["award"].id) is not None
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite has one writer; PostgreSQL lets others write anyway")
+def test_the_worker_signs_while_others_can_write(services: Any, session: Session, awarded: dict[str, Any],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signing is nearly all of an issue's cost: done outside the write transaction, several worker processes
+    sign at once and web requests are not kept waiting behind it."""
+    from lti_microcred.credentials import issuance
+    from lti_microcred.credentials.jobs import issue_credential_job
+    from lti_microcred.outbox import OutboxMessage
+
+    message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")).one()
+    session.commit()
+    real_sign, writes = issuance.sign, []
+
+    def sign_while_another_process_writes(document: Any, signer: Any) -> Any:
+        other = sqlite3.connect(services.engine.url.database, timeout=0.2)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the signer held the writer
+            writes.append(True)
+            other.rollback()
+        finally:
+            other.close()
+        return real_sign(document, signer)
+
+    monkeypatch.setattr(issuance, "sign", sign_while_another_process_writes)
+    issue_credential_job(services, message)
+    assert writes and len(session.scalars(select(IssuedCredential)).all()) == 1

@@ -38,6 +38,19 @@ def slot_of(session: Session, credential_id: int, purpose: str) -> tuple[int, in
     return row.status_list_id, row.position
 
 
+def claim_elsewhere(services: Any, chosen: Choice, owner_id: int) -> None:
+    """Another worker claims this slot (in its own transaction) before this one stores its credential."""
+    with services.sessions.begin() as other:
+        other.add(StatusSlot(status_list_id=chosen.list_id, position=chosen.position, issued_credential_id=owner_id))
+
+
+def last_issue_message(session: Session) -> OutboxMessage:
+    message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")
+                              .order_by(OutboxMessage.id.desc())).first()
+    assert message is not None
+    return message
+
+
 def test_a_crowded_list_gets_a_successor_instead_of_being_filled_in_order(
         services: Any, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     first, _ = two_awards(session)
@@ -60,20 +73,18 @@ def test_a_slot_taken_by_another_worker_meanwhile_is_replaced(
     raced: list[Choice] = []
     real_choose = issuance.choose
 
-    def choose_then_lose_the_race(session_: Session, purpose: str) -> Choice:
-        chosen = real_choose(session_, purpose)
+    def choose_then_lose_the_race(session_: Session, purpose: str, opener: Any = None) -> Choice:
+        chosen = real_choose(session_, purpose, opener)
         if purpose == "revocation" and not raced:  # another worker claims it before this one does
             raced.append(chosen)
-            session_.add(StatusSlot(status_list_id=chosen.list_id, position=chosen.position,
-                                    issued_credential_id=owner.id))
-            session_.flush()
+            claim_elsewhere(services, chosen, owner.id)
         return chosen
 
     monkeypatch.setattr(issuance, "choose", choose_then_lose_the_race)
-    message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")
-                              .order_by(OutboxMessage.id.desc())).first()
-    assert message is not None and message.data["award_id"] == second.id
-    issue_credential_job(services, session, message)
+    message = last_issue_message(session)
+    assert message.data["award_id"] == second.id
+    session.commit()  # the worker reads and writes in transactions of its own
+    issue_credential_job(services, message)
     row = current_credential(session, second.id)
     assert row is not None and raced
     assert slot_of(session, row.id, "revocation") != (raced[0].list_id, raced[0].position)
@@ -87,11 +98,11 @@ def test_an_award_another_worker_issued_meanwhile_is_returned_not_issued_twice(
     real_choose = issuance.choose
     others: list[Any] = []
 
-    def choose_while_another_worker_issues(session_: Session, purpose: str) -> Choice:
+    def choose_while_another_worker_issues(session_: Session, purpose: str, opener: Any = None) -> Choice:
         if not others:
             others.append(None)  # the other worker's own choices go straight through
             others[0] = issue(session_, services.issuer.state(), services.credential_urls, first.id)
-        return real_choose(session_, purpose)
+        return real_choose(session_, purpose, opener)
 
     monkeypatch.setattr(issuance, "choose", choose_while_another_worker_issues)
     row = issue(session, services.issuer.state(), services.credential_urls, first.id)
@@ -104,16 +115,15 @@ def test_slots_lost_every_time_leave_the_job_to_be_retried(
     owner = issue(session, services.issuer.state(), services.credential_urls, first.id)
     real_choose = issuance.choose
 
-    def always_lose_the_race(session_: Session, purpose: str) -> Choice:
-        chosen = real_choose(session_, purpose)
-        session_.add(StatusSlot(status_list_id=chosen.list_id, position=chosen.position, issued_credential_id=owner.id))
-        session_.flush()
+    def always_lose_the_race(session_: Session, purpose: str, opener: Any = None) -> Choice:
+        chosen = real_choose(session_, purpose, opener)
+        claim_elsewhere(services, chosen, owner.id)
         return chosen
 
     monkeypatch.setattr(issuance, "choose", always_lose_the_race)
-    message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")
-                              .order_by(OutboxMessage.id.desc())).first()
-    assert message is not None and message.data["award_id"] == second.id
+    message = last_issue_message(session)
+    assert message.data["award_id"] == second.id
+    session.commit()
     with pytest.raises(StatusSlotsBusy, match="next attempt"):  # the worker rolls back and retries later
-        issue_credential_job(services, session, message)
+        issue_credential_job(services, message)
     assert current_credential(session, second.id) is None
