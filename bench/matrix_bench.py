@@ -336,7 +336,7 @@ def measure_reevaluation(services: Services, world: World, runs: int, profile: b
         records = session.scalar(text("SELECT count(*) FROM evidence WHERE learner_id = :id"), {"id": learner})
     p50, p99 = percentiles(times)
     result = {"learner_evidence": records, "p50_ms": round(p50, 2), "p99_ms": round(p99, 2),
-              "statements": sorted(set(counts))}
+              "statements": sorted(set(counts)), "statement_texts": [" ".join(q.split())[:160] for q in seen]}
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
