@@ -101,11 +101,13 @@ def issue_signing_outside_the_writer(read_sessions: Sessions, write_sessions: Se
             if existing is not None:
                 return existing
             row, choices = _signed(session, issuer, urls, award, open_list)
-        with write_sessions.begin() as session:
-            _active_award(session, award_id)  # revoked meanwhile: nothing to store
-            stored = _claimed(session, award_id, row, choices)
-        if stored is not None:
-            return stored
+        try:
+            with write_sessions.begin() as session:  # the whole short transaction is the unit: no savepoint
+                _active_award(session, award_id)  # revoked meanwhile: nothing to store
+                _add_with_slots(session, row, choices)
+            return row
+        except IntegrityError:
+            continue  # another worker stored this award's credential (found above) or took one of our slots
     raise _slots_busy()
 
 
@@ -148,14 +150,18 @@ def _claimed(session: Session, award_id: int, row: IssuedCredential, choices: li
     or None when another worker claimed one of our slots (choose again, sign again)."""
     try:
         with session.begin_nested():
-            session.add(row)
-            session.flush()
-            for choice in choices:
-                claim(session, choice, row.id)
-            session.flush()
+            _add_with_slots(session, row, choices)
     except IntegrityError:
         return current_credential(session, award_id)
     return row
+
+
+def _add_with_slots(session: Session, row: IssuedCredential, choices: list[Choice]) -> None:
+    session.add(row)
+    session.flush()
+    for choice in choices:
+        claim(session, choice, row.id)
+    session.flush()
 
 
 def _slots_busy() -> StatusSlotsBusy:

@@ -15,7 +15,7 @@ from lti_microcred.competencies import operations as ops
 from lti_microcred.credentials import issuance, status_list
 from lti_microcred.credentials.issuance import StatusSlotsBusy, current_credential, issue
 from lti_microcred.credentials.jobs import issue_credential_job
-from lti_microcred.credentials.models import StatusList, StatusSlot
+from lti_microcred.credentials.models import IssuedCredential, StatusList, StatusSlot
 from lti_microcred.credentials.status_store import Choice, choose
 from lti_microcred.outbox import OutboxMessage
 from tests.support.factories import fields, institution
@@ -127,3 +127,22 @@ def test_slots_lost_every_time_leave_the_job_to_be_retried(
     with pytest.raises(StatusSlotsBusy, match="next attempt"):  # the worker rolls back and retries later
         issue_credential_job(services, message)
     assert current_credential(session, second.id) is None
+
+
+def test_the_worker_returns_the_credential_another_worker_stored_meanwhile(
+        services: Any, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = two_awards(session)
+    session.commit()
+    real_choose, others = issuance.choose, []
+
+    def choose_while_another_worker_issues(session_: Session, purpose: str, opener: Any = None) -> Choice:
+        if not others:
+            others.append(None)  # the other worker's own choices go straight through
+            with services.sessions.begin() as other:
+                others[0] = issue(other, services.issuer.state(), services.credential_urls, first.id).id
+        return real_choose(session_, purpose, opener)
+
+    monkeypatch.setattr(issuance, "choose", choose_while_another_worker_issues)
+    row = issuance.issue_signing_outside_the_writer(services.read_sessions, services.sessions,
+                                                    services.issuer.state(), services.credential_urls, first.id)
+    assert row.id == others[0] and len(session.scalars(select(IssuedCredential)).all()) == 1
