@@ -9,12 +9,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from cachetools import LRUCache
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -82,19 +80,21 @@ def hash_data(unsecured: dict[str, Any], proof_options: dict[str, Any], *, limit
     return HashData(document.nquads, proof_nquads, document.problems + proof_problems)
 
 
-_configs: LRUCache[tuple[str, Limits], tuple[str, tuple[str, ...]]] = LRUCache(maxsize=256)
-_configs_lock = threading.Lock()
+_CONFIGS_KEPT = 256
+_configs: dict[tuple[str, Limits], tuple[str, tuple[str, ...]]] = {}
 
 
 def _canonical_config(config_json: str, limits: Limits, deadline: Deadline | None) -> tuple[str, tuple[str, ...]]:
-    """Proof configurations repeat (same key, purpose, context; `created` to the second): canonicalize once."""
-    with _configs_lock:
-        cached = _configs.get((config_json, limits))
+    """Proof configurations repeat (same key, purpose, context; `created` to the second): canonicalize once.
+    A plain dict, emptied when full: each step is atomic, and a miss is canonicalized under the caller's deadline."""
+    key = (config_json, limits)
+    cached = _configs.get(key)
     if cached is None:
         result = canonicalize_with_report(json.loads(config_json), limits=limits, deadline=deadline)
         cached = (result.nquads, result.problems)
-        with _configs_lock:
-            _configs[(config_json, limits)] = cached
+        if len(_configs) >= _CONFIGS_KEPT:
+            _configs.clear()
+        _configs[key] = cached
     return cached
 
 
