@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..db import dialect_insert, utcnow
 from ..lti import claims as c
-from ..lti.models import LaunchSession, ResourceLink
+from ..lti.models import Context, LaunchSession, ResourceLink
 from .models import CourseServices
 
 READBACK_MIN_GAP = dt.timedelta(seconds=60)  # launches read grades back at most this often per course
@@ -72,16 +72,20 @@ def endpoints(session: Session, context_id: int) -> CourseEndpoints | None:
 
 
 def product_of(session: Session, context_id: int) -> tuple[int, str | None] | None:
-    """(platform id, LMS product) of a course: the stored one, else what its launches said; None if unknown.
-    A course without gradebook or roster services still has a product, and its quirks depend on it."""
+    """(platform id, LMS product) of a course: as stored, else as its newest launch says (before the scheduler
+    noted it); the product is None when neither tells. A course without gradebook or roster services still has
+    a product, and its quirks depend on it."""
     row = session.execute(select(CourseServices.platform_id, CourseServices.product_family_code)
                           .where(CourseServices.context_id == context_id)).first()
     if row is not None and row.product_family_code:
         return row.platform_id, row.product_family_code
-    found = endpoints(session, context_id)
-    if found is not None:
-        return found.platform_id, found.product_family_code
-    return (row.platform_id, None) if row is not None else None
+    launch = session.execute(select(LaunchSession.platform_id, LaunchSession.claims_json)
+                             .where(LaunchSession.context_id == context_id)
+                             .order_by(LaunchSession.id.desc()).limit(1)).first()
+    if launch is not None:
+        return launch.platform_id, _claims_endpoints(json.loads(launch.claims_json or "{}"))["product_family_code"]
+    platform_id = session.scalar(select(Context.platform_id).where(Context.id == context_id))
+    return (platform_id, None) if platform_id is not None else None
 
 
 def note_launches(session: Session, after_id: int) -> tuple[int, list[int]]:
