@@ -210,9 +210,10 @@ def claim_module(session: Session, credential: MicroCredential, module: Module) 
     A module of this course that no other micro-credential uses becomes this one's."""
     if module.context_id != credential.context_id:
         raise DomainError("That module is not in this course.")
-    owner_id = module.micro_credential_id if module.micro_credential_id != credential.id else None
-    owner_id = owner_id or session.scalar(select(Requirement.micro_credential_id).where(
-        Requirement.module_id == module.id, Requirement.micro_credential_id != credential.id).limit(1))
+    owner_id = module.micro_credential_id
+    if owner_id in (None, credential.id):  # requirements may still name it from before modules had one owner
+        owner_id = session.scalar(select(Requirement.micro_credential_id).where(
+            Requirement.module_id == module.id, Requirement.micro_credential_id != credential.id).limit(1))
     owner = session.get(MicroCredential, owner_id) if owner_id else None
     if owner is not None:
         raise DomainError(f"The module “{module.title}” belongs to the micro-credential “{owner.title}”. Add a "
