@@ -18,6 +18,7 @@ from lti_microcred.credentials.clr import build_clr_credential
 from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
 from lti_microcred.credentials.keys import KeyResolver, ResolvedKey
 from lti_microcred.credentials.model import IssuerProfile
+from lti_microcred.credentials.status_check import MAX_STATUS_ENTRIES, status_check
 from lti_microcred.credentials.verdict import CheckName, Outcome
 from lti_microcred.credentials.verify import MAX_EMBEDDED, MAX_PROOFS, verify_credential
 
@@ -125,3 +126,18 @@ def test_the_whole_verification_obeys_one_deadline(
     assert not verdict.verified
     assert "The verification took longer than 0.5 s in all" in " ".join(c.reason for c in verdict.failures)
     assert len(calls) < 10 and elapsed < 1.5
+
+
+def test_many_status_entries_are_refused_without_fetching_a_list() -> None:
+    entry = {"id": "https://tool.example/status/1#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+             "statusListIndex": "7", "statusListCredential": "https://tool.example/status/1"}
+    fetched: list[str] = []
+
+    def list_verdict(url: str) -> Any:
+        fetched.append(url)
+        raise AssertionError("no status list should be fetched")
+
+    check = status_check({"credentialStatus": [entry] * (MAX_STATUS_ENTRIES + 1)}, list_verdict)
+    assert check.outcome is Outcome.FAILED and fetched == []
+    assert check.reason == f"The credential has {MAX_STATUS_ENTRIES + 1} status entries; at most " \
+                           f"{MAX_STATUS_ENTRIES} are checked."
