@@ -6,7 +6,7 @@ audit entry, and leaves the commit to the caller (one user action = one transact
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -144,6 +144,10 @@ def modules_of_context(session: Session, context_id: int) -> list[Module]:
                                                                                                 Module.id)))
 
 
+_MODULE_BY_KEY = select(Module).where(Module.context_id == bindparam("context_id"), Module.key == bindparam("key"))
+
+
 def module_by_key(session: Session, context_id: int, key: str) -> Module | None:
-    """A module of this course only: keys from another course are invisible here."""
-    return session.scalars(select(Module).where(Module.context_id == context_id, Module.key == key)).one_or_none()
+    """A module of this course only: keys from another course are invisible here. (Built once: it runs on
+    every landing page.)"""
+    return session.scalars(_MODULE_BY_KEY, {"context_id": context_id, "key": key}).one_or_none()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import render_template, url_for
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 from werkzeug.wrappers import Response
 
 from ..competencies import operations as ops
@@ -24,6 +24,12 @@ from .views_support import actor, course_id, notice, see_other, text, whole_or_n
 
 bp = session_blueprint("learner", __name__, "/me")
 FORMS = ("evidence", "prior", "workplace")
+# The landing page's query, built once (it runs on every launch); the launch's own credential comes first.
+_PUBLISHED = (select(MicroCredential)
+              .where(MicroCredential.context_id == bindparam("context_id"),
+                     MicroCredential.platform_id == bindparam("platform_id"), MicroCredential.status == "published")
+              .order_by(case((MicroCredential.id == bindparam("first"), 0), else_=1), MicroCredential.title,
+                        MicroCredential.id))
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,8 @@ def dashboard(problem: FormProblem | None = None) -> str:
     s, session = current_session(), db()
     module = ops.module_by_key(session, course_id(), s.module_key) if s.module_key else None
     first = module.micro_credential_id if module is not None else None
-    credentials = list(session.scalars(
-        select(MicroCredential).where(MicroCredential.context_id == course_id(),
-                                      MicroCredential.platform_id == s.platform_id,
-                                      MicroCredential.status == "published")
-        .order_by(case((MicroCredential.id == first, 0), else_=1), MicroCredential.title, MicroCredential.id)))
+    credentials = list(session.scalars(_PUBLISHED, {"context_id": course_id(), "platform_id": s.platform_id,
+                                                    "first": first}))
     views = learner_progress(session, course_id(), s.user_id, credentials)
     return render_template("learner/dashboard.html", s=s, module=module, views=views, problem=problem,
                            notice=notice(), max_megabytes=services().settings.upload_max_bytes / (1024 * 1024))
