@@ -78,7 +78,10 @@ def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when another
     # writer committed in between; writers therefore BEGIN IMMEDIATE (take the lock up front and honour
     # busy_timeout), while readers BEGIN DEFERRED and never block anyone in WAL mode.
-    conn.exec_driver_sql("BEGIN " + conn.get_execution_options().get("sqlite_begin", "DEFERRED"))
+    # Sent on the driver's connection: BEGIN needs none of SQLAlchemy's statement machinery, and it runs at
+    # the start of every request's transaction.
+    conn.connection.driver_connection.execute(
+        "BEGIN " + conn.get_execution_options().get("sqlite_begin", "DEFERRED"))
 
 
 def make_sessionmaker(engine: Engine, write: bool = False) -> sessionmaker[Session]:
