@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
 
     from .config import load_settings
     from .lti.views import bp as lti_bp
-    from .requestctx import close_db
+    from .requestctx import NoCookieSession, close_db
     from .services import Services
     from .web import register_web
 
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     app.config.update(SECRET_KEY=settings.resolved_secret_key,
                       MAX_CONTENT_LENGTH=settings.upload_max_bytes + 1024 * 1024,  # a file plus its form
                       TEMPLATES_AUTO_RELOAD=False)
+    app.session_interface = NoCookieSession()
     app.extensions["microcred"] = services
     logging.getLogger("lti_microcred").setLevel(settings.log_level.upper())
     app.register_blueprint(lti_bp)

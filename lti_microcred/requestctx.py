@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
 from .services import Services
@@ -26,3 +29,14 @@ def close_db(_exc: BaseException | None = None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+class NoCookieSession(SecureCookieSessionInterface):
+    """The tool has no Flask cookie session (inside an LMS iframe a third-party cookie may never come back;
+    a launched session is the token in the URL). Opening none saves building a signer on every request."""
+
+    def open_session(self, app: Any, request: Any) -> None:
+        return None  # Flask then hands views a null session, which refuses writes
+
+    def save_session(self, app: Any, session: Any, response: Any) -> None:
+        return None
