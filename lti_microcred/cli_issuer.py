@@ -8,8 +8,6 @@ import click
 
 from .db import transaction
 
-EDITABLE = ("name", "url", "email", "description", "country", "locality", "image_url")
-
 
 @click.group()
 def issuer() -> None:
@@ -33,13 +31,15 @@ def issuer_show() -> None:
 @click.option("--url", help="https://… web site")
 @click.option("--email")
 @click.option("--description")
+@click.option("--street-address", "street_address")
+@click.option("--locality", help="town or city")
+@click.option("--postal-code", "postal_code")
 @click.option("--country", help="two-letter code, e.g. IE")
-@click.option("--locality")
 @click.option("--image-url", "image_url", help="https://… logo")
 def issuer_set(**values: str | None) -> None:
     """Change the issuer profile new credentials carry."""
     from .cli import _services
-    from .credentials.issuer import profile_problems
+    from .credentials.issuer import PROFILE_FIELDS, profile_problems
     from .credentials.models import IssuerProfile
 
     services = _services()
@@ -47,14 +47,15 @@ def issuer_set(**values: str | None) -> None:
         profile = session.get(IssuerProfile, 1)
         if profile is None:
             raise click.ClickException("the issuer is not set up: run `microcred init`")
-        form = {name: (values.get(name) if values.get(name) is not None else getattr(profile, name, "")) or ""
-                for name in ("name", "url", "email", "description", "street_address", "locality", "postal_code",
-                             "country", "image_url")}
+        form: dict[str, str] = {}
+        for name in PROFILE_FIELDS:  # an option not given keeps the stored value; "" clears a field
+            given = values.get(name)
+            form[name] = (given.strip() if given is not None else getattr(profile, name, "")) or ""
         form["country"] = form["country"].upper()
         problems = profile_problems(form)
         if problems:
             raise click.ClickException("; ".join(f"{k}: {v}" for k, v in problems.items()))
-        for name in EDITABLE:
+        for name in PROFILE_FIELDS:
             setattr(profile, name, form[name])
     click.echo("issuer profile saved")
 

@@ -109,6 +109,27 @@ def test_keys_rotate_keeps_old_key_listed(instance: Path) -> None:
     assert after[old_current] == "retired" and after[old_next] == "current"
 
 
+def test_issuer_set_stores_the_whole_postal_address_and_keeps_what_is_not_given(instance: Path) -> None:
+    first = microcred(instance, "issuer", "set", "--name", "Atlantic Technological University",
+                      "--street-address", "Dublin Road", "--locality", "Galway", "--postal-code", "H91 T8NW",
+                      "--country", "ie")
+    assert first.returncode == 0, first.stderr
+    second = microcred(instance, "issuer", "set", "--email", "credentials@atu.example")
+    assert second.returncode == 0, second.stderr
+    shown = microcred(instance, "issuer", "show").stdout
+    for value in ("Atlantic Technological University", "credentials@atu.example", "street_address='Dublin Road'",
+                  "locality='Galway'", "postal_code='H91 T8NW'", "country_code='IE'"):
+        assert value in shown, value
+
+
+def test_issuer_set_refuses_an_over_long_value_and_changes_nothing(instance: Path) -> None:
+    before = microcred(instance, "issuer", "show").stdout
+    refused = microcred(instance, "issuer", "set", "--name", "Renamed", "--postal-code", "9" * 41)
+    assert refused.returncode != 0
+    assert "postal_code: At most 40 characters." in refused.stderr
+    assert microcred(instance, "issuer", "show").stdout == before
+
+
 def test_invite_url(instance: Path) -> None:
     result = microcred(instance, "platform", "invite")
     assert result.stdout.startswith("http://127.0.0.1:8000/lti/register/")

@@ -45,9 +45,15 @@ def _private_der(key: Any) -> bytes:
                              serialization.NoEncryption())
 
 
+# The issuer profile's fields and their longest values (the columns' sizes), in the order forms show them.
+PROFILE_FIELDS = {"name": 200, "url": 2048, "email": 320, "description": 2000, "street_address": 300,
+                  "locality": 120, "postal_code": 40, "country": 2, "image_url": 2048}
+
+
 def profile_problems(form: dict[str, str]) -> dict[str, str]:
     """What is wrong with an issuer profile form, field by field."""
-    found = {}
+    found = {name: f"At most {limit} characters." for name, limit in PROFILE_FIELDS.items()
+             if len(form[name]) > limit}
     if not form["name"]:
         found["name"] = "The issuer needs a name."
     for name in ("url", "image_url"):

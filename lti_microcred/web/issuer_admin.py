@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..credentials.issuer import profile_problems, rotate_issuer_keys
+from ..credentials.issuer import PROFILE_FIELDS, profile_problems, rotate_issuer_keys
 from ..credentials.models import IssuerProfile
 from ..lti.roles import ADMIN
 from ..requestctx import db, services
 from .guards import requires_role, session_blueprint
 
 bp = session_blueprint("issuer_admin", __name__, "/issuer")
-FIELDS = {"name": 200, "url": 2048, "email": 320, "description": 2000, "street_address": 300, "locality": 120,
-          "postal_code": 40, "country": 2, "image_url": 2048}
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -25,7 +23,7 @@ def edit() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("credentials/issuer.html", profile=profile, problems={},
                                did=services().issuer.state().did)
-    form = {name: request.form.get(name, "").strip()[:limit] for name, limit in FIELDS.items()}
+    form = {name: request.form.get(name, "").strip()[:limit] for name, limit in PROFILE_FIELDS.items()}
     form["country"] = form["country"].upper()
     problems = profile_problems(form)
     if problems:
