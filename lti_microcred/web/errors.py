@@ -10,6 +10,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..lti.errors import LaunchError, PayloadTooLarge
+from ..requestctx import services
 
 log = logging.getLogger("lti_microcred.refusals")
 
@@ -44,8 +45,11 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     """A launch that is too large is a refused launch; anything else is a form or file over the limit."""
     if request.path.startswith("/lti/"):
         return _refusal(PayloadTooLarge(str(error.description)))
-    page = ErrorPage("too_large", "That is too large", "The file or form sent is larger than the tool accepts.",
-                     "Go back and send a smaller file (evidence files: up to the size shown next to the field).")
+    limit_mb = services().settings.upload_max_bytes / (1024 * 1024)
+    sent = f"{request.content_length / (1024 * 1024):.1f} MB" if request.content_length else "What was sent"
+    page = ErrorPage("too_large", "That is too large",
+                     f"{sent} is larger than the tool accepts: files up to {limit_mb:g} MB.",
+                     "Go back and send a smaller file, or split it into several.")
     return _render(page, 413, None)
 
 

@@ -174,6 +174,9 @@ def test_problems_are_listed_and_nothing_is_imported(moodle: LmsHandle, browser:
     assert "administrator" not in text_of(big)
     larger = upload(browser, page, "huge.csv", data=b"x" * int(10.6 * 1024 * 1024))  # read only to the limit
     assert "The file is 10.6 MB; the limit is 10 MB." in text_of(larger)
+    form_over = upload(browser, page, "huge.csv", data=b"x" * (12 * 1024 * 1024))  # over the whole form's limit
+    assert form_over.status_code == 413
+    assert "12.0 MB is larger than the tool accepts: files up to 10 MB." in text_of(form_over)
     assert framework_count(services) == 0
     with services.read_sessions() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
