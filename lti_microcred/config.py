@@ -199,8 +199,5 @@ def validate(settings: Settings) -> None:
             problems.append("secret_key must be at least 32 characters in production")
         if base.scheme != "https":
             problems.append("production mode needs an https base_url: LMS launches require it")
-    if settings.session_ttl_seconds < settings.iat_max_age_seconds + settings.clock_skew_seconds:
-        problems.append("session_ttl_seconds must exceed iat_max_age_seconds + clock_skew_seconds "
-                        "(spent nonces are kept as long as sessions)")
     if problems:
         raise ConfigError("; ".join(problems))
