@@ -821,11 +821,16 @@ def prepare_ours(
     return tool
 
 
-def run_ours(tool: OursTool, workers: int) -> None:
-    """`microcred run --port P --workers W`, then wait for /health and for every worker."""
+def run_ours(tool: OursTool, args: argparse.Namespace) -> None:
+    """`microcred run --port P --workers W` (or the same app under gunicorn, with the bare tool's command),
+    then wait for /health and for every worker."""
+    workers = args.workers
+    command = [str(BIN / "microcred"), "run", "--port", str(tool.port), "--workers", str(workers)]
+    if args.ours_server == "gunicorn":
+        command = _gunicorn_command(tool.port, args, "lti_microcred.wsgi:app", REPO)
     with tool.log.open("ab") as fh:
         tool.proc = subprocess.Popen(
-            [str(BIN / "microcred"), "run", "--port", str(tool.port), "--workers", str(workers)],
+            command,
             env=tool.env,
             cwd=REPO,
             stdout=fh,
@@ -933,14 +938,15 @@ def start_floor(args: argparse.Namespace, platform: SimPlatform, run_dir: Path, 
     return tool
 
 
-def _gunicorn_command(port: int, args: argparse.Namespace) -> list[str]:
+def _gunicorn_command(port: int, args: argparse.Namespace, app: str = "bare_pylti1p3_tool:app",
+                      chdir: Path = BENCH_DIR) -> list[str]:
     """gthread workers with threads and keep-alive: how Flask apps are commonly served."""
     return [
         sys.executable,
         "-m",
         "gunicorn",
         "--chdir",
-        str(BENCH_DIR),
+        str(chdir),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -961,7 +967,7 @@ def _gunicorn_command(port: int, args: argparse.Namespace) -> list[str]:
         "-",
         "--forwarded-allow-ips",
         "127.0.0.1",
-        "bare_pylti1p3_tool:app",
+        app,
     ]
 
 
@@ -1171,6 +1177,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="gunicorn",
         help="bare tool's server: gunicorn gthread (usual for Flask) or the uWSGI command microcred run uses",
     )
+    p.add_argument(
+        "--ours-server",
+        choices=["uwsgi", "gunicorn"],
+        default="uwsgi",
+        help="lti_microcred's server: `microcred run` (uWSGI), or lti_microcred.wsgi:app under the bare tool's "
+        "gunicorn command",
+    )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     p.add_argument(
         "--ours-delivery",
@@ -1237,7 +1250,7 @@ def start_target(args: argparse.Namespace, kind: str, backend: str, platform: Si
             store = StoreMeter("none")
         db_before = store.snapshot()
         tool = ours
-        run_ours(ours, args.workers)
+        run_ours(ours, args)
         label = backend
     return Running(kind, backend, f"{kind} {label}", tool, store, Runner(tool, label, store, jwks_pid), db_before)
 
@@ -1263,7 +1276,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"settings: rounds={args.rounds} launches/phase={args.launches} users={args.user_counts} warmup={args.warmup} "
         f"workers={args.workers} threads={args.threads} bare-cache={args.bare_cache} "
-        f"bare-flow={args.bare_flow} ours-keyset={args.ours_keyset} ours-delivery={args.ours_delivery} "
+        f"bare-flow={args.bare_flow} ours-server={args.ours_server} ours-keyset={args.ours_keyset} "
+        f"ours-delivery={args.ours_delivery} "
         f"login={args.login_method} pool={args.pool_users} users/"
         f"{args.courses} courses/{args.links_per_course} links per course, platform key {args.key_bits} bits"
     )
