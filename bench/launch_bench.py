@@ -822,22 +822,29 @@ def prepare_ours(
 
 
 def run_ours(tool: OursTool, args: argparse.Namespace) -> None:
-    """`microcred run --port P --workers W` (or the same app under gunicorn, with the bare tool's command),
-    then wait for /health and for every worker."""
-    workers = args.workers
-    command = [str(BIN / "microcred"), "run", "--port", str(tool.port), "--workers", str(workers)]
+    """`microcred run --port P --workers W`, or the same app under the bare tool's gunicorn command."""
+    command = [str(BIN / "microcred"), "run", "--port", str(tool.port), "--workers", str(args.workers)]
     if args.ours_server == "gunicorn":
         command = _gunicorn_command(tool.port, args, "lti_microcred.wsgi:app", REPO)
-    with tool.log.open("ab") as fh:
-        tool.proc = subprocess.Popen(
-            command,
-            env=tool.env,
-            cwd=REPO,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
-    wait_http(tool.port, "/health", tool.proc, tool.log)
+    serve(tool, command, tool.env, tool.log, args.workers)
+
+
+def serve(tool: Tool, command: list[str], env: dict[str, str], log: Path, workers: int) -> None:
+    """Start one tool's server (output to its log), then wait for /health and for every worker process."""
+    with log.open("ab") as fh:
+        tool.proc = subprocess.Popen(command, env=env, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+    wait_http(tool.port, "/health", tool.proc, log)
     wait_workers(tool.proc, workers)
+
+
+def _uwsgi_command(port: int, args: argparse.Namespace, app: str) -> list[str]:
+    """The very uWSGI command `microcred run` uses, serving an app of this folder."""
+    sys.path.insert(0, str(REPO))
+    from lti_microcred.server import uwsgi_command
+
+    command = uwsgi_command("127.0.0.1", port, args.workers, args.threads, app)
+    command[1:1] = ["--chdir", str(BENCH_DIR)]
+    return command
 
 
 def write_bare_config(conf_dir: Path, jwks_url: str) -> Path:
@@ -898,28 +905,17 @@ def start_bare(
         }
     )
     if args.bare_server == "uwsgi":
-        sys.path.insert(0, str(REPO))
-        from lti_microcred.server import uwsgi_command
-
-        cmd = uwsgi_command("127.0.0.1", port, args.workers, args.threads, "bare_pylti1p3_tool:app")
-        cmd[1:1] = ["--chdir", str(BENCH_DIR)]
+        cmd = _uwsgi_command(port, args, "bare_pylti1p3_tool:app")
     else:
         cmd = _gunicorn_command(port, args)
-    log = run_dir / "bare.log"
     tool = BareTool(port, platform, args.login_method)
-    with log.open("ab") as fh:
-        tool.proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
-    wait_http(port, "/health", tool.proc, log)
-    wait_workers(tool.proc, args.workers)
+    serve(tool, cmd, env, run_dir / "bare.log", args.workers)
     return tool
 
 
 def start_floor(args: argparse.Namespace, platform: SimPlatform, run_dir: Path, tmp: Path) -> FloorTool:
     """launch_floor.py's app under the very uWSGI command `microcred run` uses, on a SQLite file."""
-    sys.path.insert(0, str(REPO))
     from launch_floor import create_tables
-
-    from lti_microcred.server import uwsgi_command
 
     port = free_port()
     database_url = f"sqlite:///{tmp / 'floor.sqlite3'}"
@@ -927,14 +923,8 @@ def start_floor(args: argparse.Namespace, platform: SimPlatform, run_dir: Path, 
     env = clean_env()
     env.update({"FLOOR_DATABASE_URL": database_url, "FLOOR_JWK": json.dumps(platform.jwks["keys"][0]),
                 "FLOOR_ISSUER": ISSUER, "FLOOR_CLIENT_ID": CLIENT_ID, "FLOOR_SECRET": SECRET_KEY})
-    cmd = uwsgi_command("127.0.0.1", port, args.workers, args.threads, "launch_floor:app")
-    cmd[1:1] = ["--chdir", str(BENCH_DIR)]
-    log = run_dir / "floor.log"
-    tool = FloorTool(port, platform, "GET")
-    with log.open("ab") as fh:
-        tool.proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
-    wait_http(port, "/health", tool.proc, log)
-    wait_workers(tool.proc, args.workers)
+    tool = FloorTool(port, platform, "GET")  # its login answers GET only
+    serve(tool, _uwsgi_command(port, args, "launch_floor:app"), env, run_dir / "floor.log", args.workers)
     return tool
 
 
@@ -1064,7 +1054,7 @@ def compare(results: list[PhaseResult], users: list[int]) -> list[dict[str, Any]
     groups = [("ours", b) for b in sorted({r.backend for r in results if r.tool == "ours"})]
     groups += [("floor", "sqlite")] if any(r.tool == "floor" for r in results) else []
     for kind, backend in groups:
-        ours = {(r.round, r.users): r for r in results if r.tool == kind and r.backend == backend}
+        measured = {(r.round, r.users): r for r in results if r.tool == kind and r.backend == backend}
         title = "ours" if kind == "ours" else "the floor of the stack (launch_floor.py)"
         print(f"\n== {title} ({backend}) vs bare pylti1p3, {len(rounds)} round(s) ==")
         cpu: dict[int, list[float]] = {u: [] for u in users}
@@ -1072,7 +1062,7 @@ def compare(results: list[PhaseResult], users: list[int]) -> list[dict[str, Any]
         p99: dict[int, list[float]] = {u: [] for u in users}
         for rnd in rounds:
             for u in users:
-                o, b = ours.get((rnd, u)), bare.get((rnd, u))
+                o, b = measured.get((rnd, u)), bare.get((rnd, u))
                 if not o or not b:
                     continue
                 o_cpu, b_cpu = o.per_launch_ms(o.tool_cpu_s), b.per_launch_ms(b.tool_cpu_s)
@@ -1106,7 +1096,7 @@ def compare(results: list[PhaseResult], users: list[int]) -> list[dict[str, Any]
             value = median(p99[1])
             checks.append(("p99 of a whole launch at 1 user < 20 ms (median)", f"{fmt(value)} ms",
                            value < TARGETS["p99_1user_ms_max"]))
-        errors = sum(r.errors for r in ours.values())
+        errors = sum(r.errors for r in measured.values())
         if errors:
             checks.append(("no failed launches", f"{errors} failed", False))
         for name, value, ok in checks:
