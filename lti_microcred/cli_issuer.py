@@ -39,7 +39,7 @@ def issuer_show() -> None:
 def issuer_set(**values: str | None) -> None:
     """Change the issuer profile new credentials carry."""
     from .cli import _services
-    from .credentials.issuer import PROFILE_FIELDS, profile_problems
+    from .credentials.issuer import PROFILE_FIELDS, profile_form, profile_problems
     from .credentials.models import IssuerProfile
 
     services = _services()
@@ -47,11 +47,9 @@ def issuer_set(**values: str | None) -> None:
         profile = session.get(IssuerProfile, 1)
         if profile is None:
             raise click.ClickException("the issuer is not set up: run `microcred init`")
-        form: dict[str, str] = {}
-        for name in PROFILE_FIELDS:  # an option not given keeps the stored value; "" clears a field
-            given = values.get(name)
-            form[name] = (given.strip() if given is not None else getattr(profile, name, "")) or ""
-        form["country"] = form["country"].upper()
+        # An option not given keeps the stored value; "" clears a field.
+        form = profile_form({name: getattr(profile, name) if values.get(name) is None else values[name]
+                             for name in PROFILE_FIELDS})
         problems = profile_problems(form)
         if problems:
             raise click.ClickException("; ".join(f"{k}: {v}" for k, v in problems.items()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +49,13 @@ def _private_der(key: Any) -> bytes:
 # The issuer profile's fields and their longest values (the columns' sizes), in the order forms show them.
 PROFILE_FIELDS = {"name": 200, "url": 2048, "email": 320, "description": 2000, "street_address": 300,
                   "locality": 120, "postal_code": 40, "country": 2, "image_url": 2048}
+
+
+def profile_form(values: Mapping[str, str | None]) -> dict[str, str]:
+    """Every profile field as it is stored: trimmed, missing ones empty, the country code in capitals."""
+    form = {name: (values.get(name) or "").strip() for name in PROFILE_FIELDS}
+    form["country"] = form["country"].upper()
+    return form
 
 
 def profile_problems(form: dict[str, str]) -> dict[str, str]:

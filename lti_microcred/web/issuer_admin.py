@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..credentials.issuer import PROFILE_FIELDS, profile_problems, rotate_issuer_keys
+from ..credentials.issuer import PROFILE_FIELDS, profile_form, profile_problems, rotate_issuer_keys
 from ..credentials.models import IssuerProfile
 from ..lti.roles import ADMIN
 from ..requestctx import db, services
@@ -23,8 +23,7 @@ def edit() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("credentials/issuer.html", profile=profile, problems={},
                                did=services().issuer.state().did)
-    form = {name: request.form.get(name, "").strip()[:limit] for name, limit in PROFILE_FIELDS.items()}
-    form["country"] = form["country"].upper()
+    form = {name: value[:PROFILE_FIELDS[name]] for name, value in profile_form(request.form).items()}
     problems = profile_problems(form)
     if problems:
         return render_template("credentials/issuer.html", profile=form, problems=problems,
