@@ -158,7 +158,7 @@ def _copy_bounded(stream: IO[bytes], out: IO[bytes], limit: int) -> _Scan:
             break
         size += len(chunk)
         if size > limit:
-            raise StorageError(f"The file is larger than {_megabytes(limit)}. Upload a smaller file or share a link.")
+            raise StorageError(f"The file is larger than {megabytes(limit)}. Upload a smaller file or share a link.")
         if len(head) < 4096:
             head += chunk[:4096 - len(head)]
         digest.update(chunk)
@@ -250,5 +250,6 @@ def _all_extensions() -> set[str]:
     return {e for extensions in EXTENSIONS.values() for e in extensions}
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """A size limit as a person reads it."""
     return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size:,} bytes"

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..lti.errors import LaunchError, PayloadTooLarge
 from ..requestctx import services
+from ..storage import megabytes
 
 log = logging.getLogger("lti_microcred.refusals")
 
@@ -45,10 +46,9 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     """A launch that is too large is a refused launch; anything else is a form or file over the limit."""
     if request.path.startswith("/lti/"):
         return _refusal(PayloadTooLarge(str(error.description)))
-    limit_mb = services().settings.upload_max_bytes / (1024 * 1024)
     sent = f"{request.content_length / (1024 * 1024):.1f} MB" if request.content_length else "What was sent"
-    page = ErrorPage("too_large", "That is too large",
-                     f"{sent} is larger than the tool accepts: files up to {limit_mb:g} MB.",
+    limit = megabytes(services().settings.upload_max_bytes)
+    page = ErrorPage("too_large", "That is too large", f"{sent} is larger than the tool accepts: files up to {limit}.",
                      "Go back and send a smaller file, or split it into several.")
     return _render(page, 413, None)
 
