@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SessionInterface
 from sqlalchemy.orm import Session
 
 from .services import Services
@@ -31,7 +31,7 @@ def close_db(_exc: BaseException | None = None) -> None:
         session.close()
 
 
-class NoCookieSession(SecureCookieSessionInterface):
+class NoCookieSession(SessionInterface):
     """The tool has no Flask cookie session (inside an LMS iframe a third-party cookie may never come back;
     a launched session is the token in the URL). Opening none saves building a signer on every request."""
 
