@@ -20,6 +20,14 @@ def test_defaults_then_file_then_environment(tmp_path: Path) -> None:
     assert settings.state_ttl_seconds == 600  # default
 
 
+def test_a_session_may_be_shorter_than_the_iat_window(tmp_path: Path) -> None:
+    """Spent nonces outlive their sessions (the purge keeps them for the window), so nothing forbids this."""
+    settings = load_settings(environ={"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path),
+                                      "LTI_MICROCRED_SESSION_TTL_SECONDS": "60",
+                                      "LTI_MICROCRED_IAT_MAX_AGE_SECONDS": "300"})
+    assert settings.session_ttl_seconds < settings.iat_max_age_seconds
+
+
 def site_and_instance(root: Path, site: str, instance: str) -> dict[str, str]:
     """A working directory with the site-wide config/microcred.toml and an instance file."""
     (root / "config").mkdir()
