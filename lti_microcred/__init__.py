@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .services import Services
+    from lti_microcred.services import Services
 
 
 def create_app(config: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
@@ -20,11 +20,11 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
 
     from flask import Flask
 
-    from .config import load_settings
-    from .lti.views import bp as lti_bp
-    from .requestctx import NoCookieSession, close_db
-    from .services import Services
-    from .web import register_web
+    from lti_microcred.config import load_settings
+    from lti_microcred.lti.views import bp as lti_bp
+    from lti_microcred.requestctx import NoCookieSession, close_db
+    from lti_microcred.services import Services
+    from lti_microcred.web import register_web
 
     if services is None:
         services = Services.from_settings(load_settings(config))
@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     app.register_blueprint(lti_bp)
     register_web(app)
     app.teardown_appcontext(close_db)
-    from .cli_worker import start_in_process_worker
+    from lti_microcred.cli_worker import start_in_process_worker
 
     start_in_process_worker(app)  # delivery thread, unless worker_in_process = 0 (or in tests)
     return app

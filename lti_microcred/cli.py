@@ -11,9 +11,17 @@ from typing import Any
 
 import click
 
-from .config import ENV_PREFIX, SETTINGS_FILE_NAME, ConfigError, Settings, instance_folder, load_settings, site_settings
-from .db import transaction
-from .services import Services
+from lti_microcred.config import (
+    ENV_PREFIX,
+    SETTINGS_FILE_NAME,
+    ConfigError,
+    Settings,
+    instance_folder,
+    load_settings,
+    site_settings,
+)
+from lti_microcred.db import transaction
+from lti_microcred.services import Services
 
 
 def _services(**overrides: Any) -> Services:
@@ -50,9 +58,9 @@ def ensure_secret() -> Path | None:
 
 def initialise(services: Services) -> list[str]:
     """Migrate the database and make sure the tool has signing keys. Returns what was done."""
-    from .credentials.issuer import ensure_issuer
-    from .lti.keys import ensure_keys
-    from .migrate import upgrade
+    from lti_microcred.credentials.issuer import ensure_issuer
+    from lti_microcred.lti.keys import ensure_keys
+    from lti_microcred.migrate import upgrade
 
     upgrade(services.engine)
     with transaction(services.sessions) as session:
@@ -91,8 +99,8 @@ def init() -> None:
 @click.option("--workers", default=0, type=int, help="Worker processes (default: settings, else CPUs + 1).")
 def run(host: str, port: int, workers: int) -> None:
     """Serve the tool with uWSGI (several processes, threads, an outbox delivery thread in each)."""
-    from .migrate import is_current
-    from .server import serve
+    from lti_microcred.migrate import is_current
+    from lti_microcred.server import serve
 
     services = _services()
     if not is_current(services.engine):
@@ -106,7 +114,7 @@ def run(host: str, port: int, workers: int) -> None:
 @click.option("--base-url", help="Public URL of the tool (default: settings); tool.json uses a placeholder.")
 def canvas_config_command(base_url: str | None) -> None:
     """Print the Canvas developer-key JSON."""
-    from .lti.canvas_config import canvas_config
+    from lti_microcred.lti.canvas_config import canvas_config
 
     settings = load_settings()
     click.echo(json.dumps(canvas_config(base_url or settings.base_url, settings.tool_name), indent=2))
@@ -133,7 +141,7 @@ def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], a
                  auth_token_url: str, key_set_url: str, name: str | None, audience: str | None,
                  deployment_policy: str | None) -> None:
     """Register an LMS by hand (Moodle manual settings, Canvas developer key)."""
-    from .lti.admin import AdminError, PlatformSpec, add_platform
+    from lti_microcred.lti.admin import AdminError, PlatformSpec, add_platform
 
     services = _services()
     spec = PlatformSpec(issuer, client_id, auth_login_url, auth_token_url, key_set_url=key_set_url, name=name,
@@ -152,7 +160,7 @@ def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], a
 @platform.command("list")
 def platform_list() -> None:
     """Show every registration and its deployments."""
-    from .lti.admin import list_platforms
+    from lti_microcred.lti.admin import list_platforms
 
     services = _services()
     with transaction(services.sessions) as session:
@@ -171,7 +179,7 @@ def platform_list() -> None:
 @click.option("--deployment", "deployment_id", help="Activate this deployment id instead of the platform.")
 def platform_activate(platform_id: int, deployment_id: str | None) -> None:
     """Activate a pending registration, or a held deployment."""
-    from .lti.admin import AdminError, activate
+    from lti_microcred.lti.admin import AdminError, activate
 
     services = _services()
     try:
@@ -186,7 +194,7 @@ def platform_activate(platform_id: int, deployment_id: str | None) -> None:
 @click.confirmation_option(prompt="Remove this platform and every course, user and launch recorded under it?")
 def platform_remove(platform_id: int) -> None:
     """Delete a registration and everything recorded under it."""
-    from .lti.admin import AdminError, remove_platform
+    from lti_microcred.lti.admin import AdminError, remove_platform
 
     services = _services()
     try:
@@ -199,7 +207,7 @@ def platform_remove(platform_id: int) -> None:
 @platform.command("invite")
 def platform_invite() -> None:
     """Print a Dynamic Registration URL whose registrations are active at once (valid for some hours)."""
-    from .lti.registration import make_invite
+    from lti_microcred.lti.registration import make_invite
 
     services = _services()
     hours = services.settings.dynamic_registration_invite_hours
@@ -218,7 +226,7 @@ def keys() -> None:
 def keys_list() -> None:
     from sqlalchemy import select
 
-    from .lti.models import ToolKey
+    from lti_microcred.lti.models import ToolKey
 
     services = _services()
     with transaction(services.sessions) as session:
@@ -230,7 +238,7 @@ def keys_list() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Promote the published next key to signing; the old key stays published until its tokens expire."""
-    from .lti.keys import rotate_keys
+    from lti_microcred.lti.keys import rotate_keys
 
     services = _services()
     with transaction(services.sessions) as session:
@@ -242,7 +250,7 @@ def keys_rotate() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Tool port; the demo LMS uses PORT+1.")
 def demo(port: int) -> None:
     """Run the tool with a local demo LMS, on SQLite, and print launch links."""
-    from .devplatform.demo import run_demo
+    from lti_microcred.devplatform.demo import run_demo
 
     try:
         run_demo(port)
@@ -251,9 +259,9 @@ def demo(port: int) -> None:
 
 
 def _register_subcommands() -> None:
-    from .cli_framework import framework
-    from .cli_issuer import issuer
-    from .cli_worker import worker_command
+    from lti_microcred.cli_framework import framework
+    from lti_microcred.cli_issuer import issuer
+    from lti_microcred.cli_worker import worker_command
 
     main.add_command(framework)
     main.add_command(issuer)

@@ -10,12 +10,12 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db import transaction
+from lti_microcred.db import transaction
 
 if TYPE_CHECKING:
-    from .competencies.importers import ImportReport
-    from .lti.models import Platform
-    from .services import Services
+    from lti_microcred.competencies.importers import ImportReport
+    from lti_microcred.lti.models import Platform
+    from lti_microcred.services import Services
 
 ISSUER_HELP = "Issuer of the LMS registration that owns the framework (Moodle: its wwwroot)."
 CLIENT_ID_HELP = "Client id of the registration, needed when several share the issuer (hosted Canvas)."
@@ -23,7 +23,7 @@ CLIENT_ID_HELP = "Client id of the registration, needed when several share the i
 
 def _services() -> Services:
     # Imported when called: cli.py imports this module while it is being set up.
-    from .cli import _services as services
+    from lti_microcred.cli import _services as services
 
     return services()
 
@@ -34,7 +34,7 @@ def framework() -> None:
 
 
 def _platforms(session: Session, issuer: str, client_id: str | None) -> list[Platform]:
-    from .lti.models import Platform
+    from lti_microcred.lti.models import Platform
 
     query = select(Platform).where(Platform.issuer == issuer).order_by(Platform.id)
     if client_id is not None:
@@ -58,7 +58,7 @@ def _one_platform(session: Session, issuer: str, client_id: str | None) -> Platf
 
 def _read(path: Path, max_bytes: int) -> bytes:
     """At most one byte over the limit, so a huge file is refused without being read whole."""
-    from .competencies.importers import check_size
+    from lti_microcred.competencies.importers import check_size
 
     check_size(path.stat().st_size, max_bytes)
     with path.open("rb") as fh:
@@ -73,9 +73,9 @@ def _read(path: Path, max_bytes: int) -> bytes:
               help="File format (default: detected from the content and the file name).")
 def import_command(path: Path, issuer: str, client_id: str | None, fmt: str | None) -> None:
     """Import a framework, or update it in place when its identifier is already known."""
-    from .competencies.audit import Actor
-    from .competencies.importers import DEFAULT_MAX_BYTES, FrameworkImportError
-    from .competencies.operations import import_competency_framework
+    from lti_microcred.competencies.audit import Actor
+    from lti_microcred.competencies.importers import DEFAULT_MAX_BYTES, FrameworkImportError
+    from lti_microcred.competencies.operations import import_competency_framework
 
     services = _services()
     try:
@@ -101,7 +101,7 @@ def _os_user() -> str:
 
 
 def _report_lines(report: ImportReport, platform: Platform) -> list[str]:
-    from .competencies.importers import FORMAT_LABELS
+    from lti_microcred.competencies.importers import FORMAT_LABELS
 
     fw = report.framework
     verb = "created" if report.framework_created else "imported again"
@@ -121,8 +121,8 @@ def _report_lines(report: ImportReport, platform: Platform) -> list[str]:
 @click.option("--client-id", help="Only the registration with this client id (with --issuer).")
 def list_command(issuer: str | None, client_id: str | None) -> None:
     """Show every framework with its number of competencies and the registration that owns it."""
-    from .competencies.importers.catalogue import framework_summaries
-    from .lti.models import Platform
+    from lti_microcred.competencies.importers.catalogue import framework_summaries
+    from lti_microcred.lti.models import Platform
 
     services = _services()
     with transaction(services.read_sessions) as session:

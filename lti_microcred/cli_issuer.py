@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .db import transaction
+from lti_microcred.db import transaction
 
 
 @click.group()
@@ -16,7 +16,7 @@ def issuer() -> None:
 
 @issuer.command("show")
 def issuer_show() -> None:
-    from .cli import _services
+    from lti_microcred.cli import _services
 
     services = _services()
     state = services.issuer.state()
@@ -38,9 +38,9 @@ def issuer_show() -> None:
 @click.option("--image-url", "image_url", help="https://… logo")
 def issuer_set(**values: str | None) -> None:
     """Change the issuer profile new credentials carry."""
-    from .cli import _services
-    from .credentials.issuer import PROFILE_FIELDS, profile_form, profile_problems
-    from .credentials.models import IssuerProfile
+    from lti_microcred.cli import _services
+    from lti_microcred.credentials.issuer import PROFILE_FIELDS, profile_form, profile_problems
+    from lti_microcred.credentials.models import IssuerProfile
 
     services = _services()
     with transaction(services.sessions) as session:
@@ -61,8 +61,8 @@ def issuer_set(**values: str | None) -> None:
 @issuer.command("rotate-keys")
 def issuer_rotate() -> None:
     """New signing keys; credentials already issued keep verifying with the retired ones."""
-    from .cli import _services
-    from .credentials.issuer import rotate_issuer_keys
+    from lti_microcred.cli import _services
+    from lti_microcred.credentials.issuer import rotate_issuer_keys
 
     services = _services()
     with transaction(services.sessions) as session:

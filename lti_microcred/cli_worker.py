@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 import click
 from sqlalchemy.orm import Session
 
-from . import outbox
-from .competencies.awarding import reevaluate_in_batches
-from .credentials.jobs import award_comment, issue_credential_job, revoke_credential_job
-from .lms.delivery.jobs import Job
-from .lms.delivery.worker import Worker, WorkerOptions
-from .lms.runtime import LmsRuntime, runtime_of
+from lti_microcred import outbox
+from lti_microcred.competencies.awarding import reevaluate_in_batches
+from lti_microcred.credentials.jobs import award_comment, issue_credential_job, revoke_credential_job
+from lti_microcred.lms.delivery.jobs import Job
+from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
+from lti_microcred.lms.runtime import LmsRuntime, runtime_of
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .services import Services
+    from lti_microcred.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def drain(services: Services, timeout: float = 30.0, tick: bool = True, options:
               help="Do not queue roster syncs and grade read-backs (ended launch sessions are still deleted).")
 def worker_command(batch: int, concurrency: int, lease_seconds: float, drain_only: bool, no_schedule: bool) -> None:
     """Deliver grades, awards and credentials from the outbox (run as many as you like)."""
-    from .cli import _services
+    from lti_microcred.cli import _services
 
     services = _services()
     runtime = configure_delivery(services)

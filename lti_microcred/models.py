@@ -1,11 +1,11 @@
 """Every table of the tool, imported in one place so the metadata (and Alembic) sees them all."""
 
-from . import outbox
-from .competencies import models as competencies_models
-from .credentials import models as credentials_models
-from .db import Base
-from .lms import models as lms_models
-from .lti import models as lti_models
+from lti_microcred import outbox
+from lti_microcred.competencies import models as competencies_models
+from lti_microcred.credentials import models as credentials_models
+from lti_microcred.db import Base
+from lti_microcred.lms import models as lms_models
+from lti_microcred.lti import models as lti_models
 
 metadata = Base.metadata
 

@@ -7,7 +7,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import __version__
+from lti_microcred import __version__
 
 MAX_JSON_BYTES = 2 * 1024 * 1024
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base, UTCDateTime, utcnow
+from lti_microcred.db import Base, UTCDateTime, utcnow
 
 # Kinds written by the domain; each has one consumer.
 ISSUE_CREDENTIAL = "issue_credential"  # credentials package: sign and store the award's credential

@@ -8,7 +8,7 @@ from flask import current_app, g, request
 from flask.sessions import SessionInterface
 from sqlalchemy.orm import Session
 
-from .services import Services
+from lti_microcred.services import Services
 
 
 def services() -> Services:

@@ -13,21 +13,21 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .config import Settings
-from .credentials.contexts import configure_extension_context
-from .credentials.issuance import Urls
-from .credentials.issuer import Issuer
-from .credentials.status_store import SignedLists, forget_open_lists
-from .crypto_box import SecretBox
-from .db import make_engine, make_sessionmaker
-from .lms import results as module_results
-from .lti.keys import ToolKeyRing
-from .lti.launch import LaunchPolicy
-from .lti.persistence import KnownRows
-from .lti.platform_keys import PlatformKeyCache
-from .lti.registry import Registry
-from .outbound import OutboundHTTP
-from .signing import Signer
+from lti_microcred.config import Settings
+from lti_microcred.credentials.contexts import configure_extension_context
+from lti_microcred.credentials.issuance import Urls
+from lti_microcred.credentials.issuer import Issuer
+from lti_microcred.credentials.status_store import SignedLists, forget_open_lists
+from lti_microcred.crypto_box import SecretBox
+from lti_microcred.db import make_engine, make_sessionmaker
+from lti_microcred.lms import results as module_results
+from lti_microcred.lti.keys import ToolKeyRing
+from lti_microcred.lti.launch import LaunchPolicy
+from lti_microcred.lti.persistence import KnownRows
+from lti_microcred.lti.platform_keys import PlatformKeyCache
+from lti_microcred.lti.registry import Registry
+from lti_microcred.outbound import OutboundHTTP
+from lti_microcred.signing import Signer
 
 
 @dataclass

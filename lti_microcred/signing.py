@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from .crypto_box import b64url, b64url_decode
+from lti_microcred.crypto_box import b64url, b64url_decode
 
 
 class BadToken(Exception):

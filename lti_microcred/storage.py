@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from lti_microcred.config import Settings
 
 CHUNK = 64 * 1024
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry
+from lti_microcred.competencies.models import AuditEntry
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,20 @@ from typing import Any
 from sqlalchemy import Select, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import outbox
-from ..db import dialect_insert, utcnow
-from . import audit
-from .audit import Actor
-from .errors import DomainError
-from .models import Assessment, Award, CompetencyProgress, Evidence, MicroCredential, PathwayComponent, Requirement
-from .rules import (
+from lti_microcred import outbox
+from lti_microcred.competencies import audit
+from lti_microcred.competencies.audit import Actor
+from lti_microcred.competencies.errors import DomainError
+from lti_microcred.competencies.models import (
+    Assessment,
+    Award,
+    CompetencyProgress,
+    Evidence,
+    MicroCredential,
+    PathwayComponent,
+    Requirement,
+)
+from lti_microcred.competencies.rules import (
     COUNTABLE_KINDS,
     CredentialResult,
     CredentialSpec,
@@ -35,6 +42,7 @@ from .rules import (
     evaluate,
     evaluate_pathway,
 )
+from lti_microcred.db import dialect_insert, utcnow
 
 AUTHORITATIVE = frozenset({"lms_score", "rubric", "override"})  # recorded by staff or the LMS: no decision needed
 # Run after each re-evaluation, in its transaction: the gradebook registers its module results here (the

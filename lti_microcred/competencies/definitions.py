@@ -11,13 +11,27 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
-from . import audit
-from .audit import Actor
-from .awarding import request_reevaluation
-from .errors import DomainError
-from .models import Competency, Framework, MicroCredential, Module, PathwayComponent, Requirement
-from .rules import COUNTABLE_KINDS, EVIDENCE_COUNT, REQUIREMENT_KINDS, RUBRIC, RUBRIC_LEVELS, SCORE
+from lti_microcred.competencies import audit
+from lti_microcred.competencies.audit import Actor
+from lti_microcred.competencies.awarding import request_reevaluation
+from lti_microcred.competencies.errors import DomainError
+from lti_microcred.competencies.models import (
+    Competency,
+    Framework,
+    MicroCredential,
+    Module,
+    PathwayComponent,
+    Requirement,
+)
+from lti_microcred.competencies.rules import (
+    COUNTABLE_KINDS,
+    EVIDENCE_COUNT,
+    REQUIREMENT_KINDS,
+    RUBRIC,
+    RUBRIC_LEVELS,
+    SCORE,
+)
+from lti_microcred.db import utcnow
 
 PARTICIPATION_FORMS = {
     "online": "Online", "onsite": "On-site", "blended": "Blended (online and on-site)",

@@ -15,14 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import utcnow
-from . import audit
-from .audit import Actor
-from .awarding import affected_specs, lock_learner, reevaluate
-from .definitions import competency_in_scope, require_own
-from .errors import DomainError
-from .models import Assessment, AttestationRequest, Evidence, MicroCredential, Module
-from .rules import RUBRIC_LEVELS
+from lti_microcred.competencies import audit
+from lti_microcred.competencies.audit import Actor
+from lti_microcred.competencies.awarding import affected_specs, lock_learner, reevaluate
+from lti_microcred.competencies.definitions import competency_in_scope, require_own
+from lti_microcred.competencies.errors import DomainError
+from lti_microcred.competencies.models import Assessment, AttestationRequest, Evidence, MicroCredential, Module
+from lti_microcred.competencies.rules import RUBRIC_LEVELS
+from lti_microcred.db import utcnow
 
 LEARNER_KINDS = frozenset({"submission", "prior_learning", "workplace"})
 STAFF_KINDS = frozenset({"rubric", "override"})

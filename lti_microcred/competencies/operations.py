@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .audit import Actor
-from .awarding import (
+from lti_microcred.competencies import audit
+from lti_microcred.competencies.audit import Actor
+from lti_microcred.competencies.awarding import (
     AwardError,
     grant,
     reevaluate,
@@ -20,7 +20,7 @@ from .awarding import (
     reevaluate_pathways,
     revoke,
 )
-from .definitions import (
+from lti_microcred.competencies.definitions import (
     CredentialFields,
     DefinitionError,
     add_competency,
@@ -34,8 +34,8 @@ from .definitions import (
     set_status,
     update_micro_credential,
 )
-from .errors import DomainError
-from .evidence import (
+from lti_microcred.competencies.errors import DomainError
+from lti_microcred.competencies.evidence import (
     Attachment,
     EvidenceError,
     LinkExpired,
@@ -49,8 +49,8 @@ from .evidence import (
     record_lms_score,
     request_attestation,
 )
-from .importers import ImportReport, import_framework
-from .models import Award, MicroCredential, Module
+from lti_microcred.competencies.importers import ImportReport, import_framework
+from lti_microcred.competencies.models import Award, MicroCredential, Module
 
 __all__ = [
     "Actor",

@@ -10,7 +10,7 @@ import zlib
 from functools import cache
 from xml.sax.saxutils import escape
 
-from .baking_png import PNG_SIGNATURE, png_chunk
+from lti_microcred.credentials.baking_png import PNG_SIGNATURE, png_chunk
 
 SIZE = 256
 _BLUE, _ORANGE, _WHITE = (11, 92, 173, 255), (227, 98, 9, 255), (255, 255, 255, 255)

@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Final
 
-from .errors import BakingError
+from lti_microcred.credentials.errors import BakingError
 
 PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 KEYWORD: Final = b"openbadgecredential"

@@ -13,7 +13,7 @@ from xml.parsers import expat
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from .errors import BakingError
+from lti_microcred.credentials.errors import BakingError
 
 NAMESPACE: Final = "https://purl.imsglobal.org/ob/v3p0"
 SVG_NAMESPACE: Final = "http://www.w3.org/2000/svg"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .contexts import OB_V3P0, VC_V2, extension_context_url
-from .dates import format_datetime
-from .errors import CredentialError
-from .model import (
+from lti_microcred.credentials.contexts import OB_V3P0, VC_V2, extension_context_url
+from lti_microcred.credentials.dates import format_datetime
+from lti_microcred.credentials.errors import CredentialError
+from lti_microcred.credentials.model import (
     Achievement,
     Address,
     Alignment,
@@ -19,7 +19,7 @@ from .model import (
     Result,
     ResultDescription,
 )
-from .status_list import build_status_entry
+from lti_microcred.credentials.status_list import build_status_entry
 
 OB_CONTEXTS: Final = (VC_V2, OB_V3P0)
 

@@ -22,14 +22,14 @@ from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 from pyld.jsonld import JsonLdError, JsonLdProcessor, _is_absolute_iri
 
-from .contexts import document_loader
-from .errors import (
+from lti_microcred.credentials.contexts import document_loader
+from lti_microcred.credentials.errors import (
     CanonicalizationTimeout,
     CredentialError,
     InputTooLargeError,
     UndefinedTermError,
 )
-from .jsonld_guard import expansion_problems
+from lti_microcred.credentials.jsonld_guard import expansion_problems
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from .builder import identity_json, profile_json, pruned
-from .contexts import CLR_V2P0, OB_V3P0, VC_V2, extension_context_url
-from .dates import format_datetime
-from .errors import CredentialError
-from .model import HashedIdentity, IssuerProfile
+from lti_microcred.credentials.builder import identity_json, profile_json, pruned
+from lti_microcred.credentials.contexts import CLR_V2P0, OB_V3P0, VC_V2, extension_context_url
+from lti_microcred.credentials.dates import format_datetime
+from lti_microcred.credentials.errors import CredentialError
+from lti_microcred.credentials.model import HashedIdentity, IssuerProfile
 
 CLR_CONTEXTS: Final = (VC_V2, CLR_V2P0, OB_V3P0)
 ASSOCIATION_TYPES: Final = frozenset(

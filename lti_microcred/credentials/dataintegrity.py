@@ -16,11 +16,11 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .canonical import DEFAULT_LIMITS, Canonical, Deadline, Limits, canonicalize_with_report
-from .dates import format_datetime, parse_datetime
-from .documents import as_list, without_proof
-from .errors import CredentialError, ProofError, UndefinedTermError
-from .multikey import from_multibase_base58btc, multibase_base58btc
+from lti_microcred.credentials.canonical import DEFAULT_LIMITS, Canonical, Deadline, Limits, canonicalize_with_report
+from lti_microcred.credentials.dates import format_datetime, parse_datetime
+from lti_microcred.credentials.documents import as_list, without_proof
+from lti_microcred.credentials.errors import CredentialError, ProofError, UndefinedTermError
+from lti_microcred.credentials.multikey import from_multibase_base58btc, multibase_base58btc
 
 PROOF_TYPE: Final = "DataIntegrityProof"
 CRYPTOSUITE: Final = "eddsa-rdfc-2022"

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from .contexts import DID_V1, MULTIKEY_V1
-from .multikey import ed25519_public_key_to_multibase
+from lti_microcred.credentials.contexts import DID_V1, MULTIKEY_V1
+from lti_microcred.credentials.multikey import ed25519_public_key_to_multibase
 
 # Context of the JsonWebKey verification method type. DID documents are read as plain JSON by the
 # verifiers we target (a DID-v1-first document is not reframed), so it is named, not bundled.

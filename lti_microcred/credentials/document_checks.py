@@ -7,10 +7,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from .contexts import VC_V2
-from .dates import parse_datetime
-from .vcjwt import issuer_id
-from .verdict import Check, CheckName, Outcome
+from lti_microcred.credentials.contexts import VC_V2
+from lti_microcred.credentials.dates import parse_datetime
+from lti_microcred.credentials.vcjwt import issuer_id
+from lti_microcred.credentials.verdict import Check, CheckName, Outcome
 
 
 def format_check(document: dict[str, Any]) -> Check:

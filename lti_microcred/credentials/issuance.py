@@ -19,18 +19,35 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..competencies.models import Award, Competency, Evidence, Framework, MicroCredential, PathwayComponent, Requirement
-from ..db import utcnow
-from ..lti.models import User
-from . import model as m
-from .builder import build_open_badge_credential
-from .contexts import known_extension_context
-from .dataintegrity import sign
-from .issuer import IssuerState
-from .models import IssuedCredential
-from .status_list import PURPOSES
-from .status_store import Choice, ListOpener, OpenList, choose, claim, open_list, set_bit, status_list_url
-from .vcjwt import encode as encode_vc_jwt
+from lti_microcred.competencies.models import (
+    Award,
+    Competency,
+    Evidence,
+    Framework,
+    MicroCredential,
+    PathwayComponent,
+    Requirement,
+)
+from lti_microcred.credentials import model as m
+from lti_microcred.credentials.builder import build_open_badge_credential
+from lti_microcred.credentials.contexts import known_extension_context
+from lti_microcred.credentials.dataintegrity import sign
+from lti_microcred.credentials.issuer import IssuerState
+from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.credentials.status_list import PURPOSES
+from lti_microcred.credentials.status_store import (
+    Choice,
+    ListOpener,
+    OpenList,
+    choose,
+    claim,
+    open_list,
+    set_bit,
+    status_list_url,
+)
+from lti_microcred.credentials.vcjwt import encode as encode_vc_jwt
+from lti_microcred.db import utcnow
+from lti_microcred.lti.models import User
 
 PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",
                         "work_based": "Work-based learning", "volunteering": "Volunteering"}

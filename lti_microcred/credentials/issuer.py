@@ -20,16 +20,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..crypto_box import SecretBox
-from ..db import utcnow
-from .builder import address_json
-from .contexts import DID_V1, MULTIKEY_V1
-from .dataintegrity import Ed25519Signer
-from .didweb import JWK_V1, did_web, jwk_thumbprint, public_jwk
-from .model import Address
-from .model import IssuerProfile as ProfileData
-from .models import IssuerKey, IssuerProfile
-from .multikey import ed25519_public_key_to_multibase
+from lti_microcred.credentials.builder import address_json
+from lti_microcred.credentials.contexts import DID_V1, MULTIKEY_V1
+from lti_microcred.credentials.dataintegrity import Ed25519Signer
+from lti_microcred.credentials.didweb import JWK_V1, did_web, jwk_thumbprint, public_jwk
+from lti_microcred.credentials.model import Address
+from lti_microcred.credentials.model import IssuerProfile as ProfileData
+from lti_microcred.credentials.models import IssuerKey, IssuerProfile
+from lti_microcred.credentials.multikey import ed25519_public_key_to_multibase
+from lti_microcred.crypto_box import SecretBox
+from lti_microcred.db import utcnow
 
 PROFILE_PATH = "/issuer"
 

@@ -9,8 +9,14 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..competencies.models import Award, MicroCredential
-from .issuance import IssuanceError, Urls, current_credential, issue_signing_outside_the_writer, revoke_award_credential
+from lti_microcred.competencies.models import Award, MicroCredential
+from lti_microcred.credentials.issuance import (
+    IssuanceError,
+    Urls,
+    current_credential,
+    issue_signing_outside_the_writer,
+    revoke_award_credential,
+)
 
 
 class Message(Protocol):

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from .documents import as_list
-from .errors import KeyResolutionError
-from .multikey import ed25519_public_key_from_multibase
+from lti_microcred.credentials.documents import as_list
+from lti_microcred.credentials.errors import KeyResolutionError
+from lti_microcred.credentials.multikey import ed25519_public_key_from_multibase
 
 PublicKey = Ed25519PublicKey | RSAPublicKey | EllipticCurvePublicKey
 _MULTIBASE_TYPES = ("Multikey", "Ed25519VerificationKey2020")

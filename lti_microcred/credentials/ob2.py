@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .builder import pruned
-from .dates import format_datetime, parse_datetime
-from .errors import CredentialError
-from .model import Achievement, Award, Evidence, HashedIdentity, IssuerProfile
+from lti_microcred.credentials.builder import pruned
+from lti_microcred.credentials.dates import format_datetime, parse_datetime
+from lti_microcred.credentials.errors import CredentialError
+from lti_microcred.credentials.model import Achievement, Award, Evidence, HashedIdentity, IssuerProfile
 
 OB2_CONTEXT: Final = "https://w3id.org/openbadges/v2"
 

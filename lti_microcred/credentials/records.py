@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..competencies.models import MicroCredential, PathwayComponent
-from ..db import utcnow
-from ..lti.models import User
-from .clr import Association, build_clr_credential, stacking
-from .dataintegrity import sign
-from .issuance import Urls, _identity, learner_credentials
-from .issuer import IssuerState
-from .models import IssuedCredential
+from lti_microcred.competencies.models import MicroCredential, PathwayComponent
+from lti_microcred.credentials.clr import Association, build_clr_credential, stacking
+from lti_microcred.credentials.dataintegrity import sign
+from lti_microcred.credentials.issuance import Urls, _identity, learner_credentials
+from lti_microcred.credentials.issuer import IssuerState
+from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.db import utcnow
+from lti_microcred.lti.models import User
 
 
 def _associations(session: Session, urls: Urls, held: list[MicroCredential]) -> tuple[Association, ...]:

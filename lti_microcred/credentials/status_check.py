@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from .documents import as_list
-from .errors import CredentialError
-from .status_list import read_status
-from .vcjwt import issuer_id
-from .verdict import Check, CheckName, Outcome, Verdict
+from lti_microcred.credentials.documents import as_list
+from lti_microcred.credentials.errors import CredentialError
+from lti_microcred.credentials.status_list import read_status
+from lti_microcred.credentials.vcjwt import issuer_id
+from lti_microcred.credentials.verdict import Check, CheckName, Outcome, Verdict
 
 MAX_STATUS_ENTRIES: Final = 8
 ListVerdict = Callable[[str], Verdict]

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
-from .contexts import VC_V2
-from .dates import format_datetime
-from .errors import StatusListError
+from lti_microcred.credentials.contexts import VC_V2
+from lti_microcred.credentials.dates import format_datetime
+from lti_microcred.credentials.errors import StatusListError
 
 MIN_ENTRIES: Final = 131_072
 MAX_BYTES: Final = 16 * 1024 * 1024  # 134 million entries: far beyond need, well short of a zip bomb

@@ -12,12 +12,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
-from .dataintegrity import Ed25519Signer, sign
-from .errors import StatusListError
-from .models import StatusList, StatusSlot
-from .status_list import MIN_ENTRIES, allocate_index, build_status_list_credential
-from .status_list import StatusList as Bits
+from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
+from lti_microcred.credentials.errors import StatusListError
+from lti_microcred.credentials.models import StatusList, StatusSlot
+from lti_microcred.credentials.status_list import MIN_ENTRIES, allocate_index, build_status_list_credential
+from lti_microcred.credentials.status_list import StatusList as Bits
+from lti_microcred.db import utcnow
 
 
 def status_list_url(base_url: str, public_id: str) -> str:

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ec import (
 )
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from .dates import parse_datetime
-from .errors import ProofError, VcJwtError
-from .keys import KeyResolver, ResolvedKey
+from lti_microcred.credentials.dates import parse_datetime
+from lti_microcred.credentials.errors import ProofError, VcJwtError
+from lti_microcred.credentials.keys import KeyResolver, ResolvedKey
 
 ACCEPTED_TYPS: Final = frozenset({"JWT", "vc+jwt", "vc+ld+json+jwt"})
 JWT_CLAIMS: Final = frozenset({"iss", "jti", "nbf", "sub", "exp", "iat"})

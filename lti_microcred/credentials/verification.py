@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .errors import KeyResolutionError
-from .issuer import IssuerState
-from .keys import ResolvedKey, document_resolver
-from .multikey import ed25519_public_key_from_multibase
-from .status_store import SignedLists
-from .verdict import Verdict
-from .verify import verify_credential
+from lti_microcred.credentials.errors import KeyResolutionError
+from lti_microcred.credentials.issuer import IssuerState
+from lti_microcred.credentials.keys import ResolvedKey, document_resolver
+from lti_microcred.credentials.multikey import ed25519_public_key_from_multibase
+from lti_microcred.credentials.status_store import SignedLists
+from lti_microcred.credentials.verdict import Verdict
+from lti_microcred.credentials.verify import verify_credential
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 

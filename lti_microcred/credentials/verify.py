@@ -20,15 +20,15 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .canonical import Deadline, Limits, canonicalize_with_report, check_size
-from .dataintegrity import UnsecuredForms, proofs_of, verify_proof
-from .document_checks import format_check, trust_check, validity_check
-from .errors import CredentialError, KeyResolutionError, ProofError, VcJwtError
-from .keys import KeyResolver, ResolvedKey
-from .status_check import ListVerdict, status_check
-from .vcjwt import decode as decode_vc_jwt
-from .vcjwt import issuer_id
-from .verdict import Check, CheckName, Outcome, Verdict
+from lti_microcred.credentials.canonical import Deadline, Limits, canonicalize_with_report, check_size
+from lti_microcred.credentials.dataintegrity import UnsecuredForms, proofs_of, verify_proof
+from lti_microcred.credentials.document_checks import format_check, trust_check, validity_check
+from lti_microcred.credentials.errors import CredentialError, KeyResolutionError, ProofError, VcJwtError
+from lti_microcred.credentials.keys import KeyResolver, ResolvedKey
+from lti_microcred.credentials.status_check import ListVerdict, status_check
+from lti_microcred.credentials.vcjwt import decode as decode_vc_jwt
+from lti_microcred.credentials.vcjwt import issuer_id
+from lti_microcred.credentials.verdict import Check, CheckName, Outcome, Verdict
 
 StatusListFetcher = Callable[[str], "dict[str, Any] | str"]
 """Returns the status list credential (JSON or VC-JWT) published at a URL; raises if it cannot."""

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 
-from .platform import STORAGE_FRAME, DevPlatform, PlatformRefusal
-from .services import register_services
+from lti_microcred.devplatform.platform import STORAGE_FRAME, DevPlatform, PlatformRefusal
+from lti_microcred.devplatform.services import register_services
 
 HERE = Path(__file__).parent
 

@@ -13,13 +13,13 @@ from typing import Any
 import click
 from werkzeug.serving import make_server
 
-from ..config import ConfigError, load_settings
-from ..db import transaction
-from ..lti.admin import PlatformSpec, add_platform
-from ..services import Services
-from .app import create_platform_app
-from .platform import DevPlatform, DevPlatformSetup
-from .seed import seed_demo
+from lti_microcred.config import ConfigError, load_settings
+from lti_microcred.db import transaction
+from lti_microcred.devplatform.app import create_platform_app
+from lti_microcred.devplatform.platform import DevPlatform, DevPlatformSetup
+from lti_microcred.devplatform.seed import seed_demo
+from lti_microcred.lti.admin import PlatformSpec, add_platform
+from lti_microcred.services import Services
 
 
 def register_dev_platform(services: Services, platform: DevPlatform) -> int:
@@ -41,7 +41,7 @@ def start_in_thread(app: Any, host: str, port: int) -> Any:
 
 
 def run_demo(port: int, flavour: str = "canvas") -> None:
-    from ..cli import ensure_secret, initialise, print_urls
+    from lti_microcred.cli import ensure_secret, initialise, print_urls
 
     tool_url, lms_url = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
     if load_settings().is_production:
@@ -52,7 +52,7 @@ def run_demo(port: int, flavour: str = "canvas") -> None:
     platform = DevPlatform(DevPlatformSetup(base_url=lms_url, tool_base_url=tool_url, flavour=flavour))
     platform_id = register_dev_platform(services, platform)
     verify_url = seed_demo(services, platform_id, platform)
-    from .. import create_app
+    from lti_microcred import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     start_in_thread(create_platform_app(platform), "127.0.0.1", port + 1)

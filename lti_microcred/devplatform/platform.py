@@ -23,7 +23,7 @@ from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
 
-from . import services
+from lti_microcred.devplatform import services
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 ROLE_URIS = {

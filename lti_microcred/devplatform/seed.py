@@ -6,14 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..competencies import operations as ops
-from ..competencies.audit import Actor
-from ..competencies.models import Competency, Framework, MicroCredential
-from ..credentials.issuance import issue
-from ..db import Base, dialect_insert, transaction, utcnow
-from ..lti.models import Context, Deployment, Membership, User
-from ..services import Services
-from .platform import DevPlatform
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.audit import Actor
+from lti_microcred.competencies.models import Competency, Framework, MicroCredential
+from lti_microcred.credentials.issuance import issue
+from lti_microcred.db import Base, dialect_insert, transaction, utcnow
+from lti_microcred.devplatform.platform import DevPlatform
+from lti_microcred.lti.models import Context, Deployment, Membership, User
+from lti_microcred.services import Services
 
 FRAMEWORK = ("demo-digital-data-skills", "Digital data skills (demo)", [
     ("DDS.1", "Clean and structure a data set", "Detect and correct errors, gaps and duplicates in tabular data."),
@@ -46,7 +46,7 @@ def seed_demo(services: Services, platform_id: int, platform: DevPlatform) -> st
         _place_modules(session, course_id, platform)
         learner_id = session.scalars(select(User.id).where(User.platform_id == platform_id,
                                                            User.sub == "learner-1")).one()
-        from ..competencies.models import Award
+        from lti_microcred.competencies.models import Award
 
         award = session.scalars(select(Award).where(Award.learner_id == learner_id,
                                                     Award.status == "active")).first()
@@ -58,8 +58,8 @@ def seed_demo(services: Services, platform_id: int, platform: DevPlatform) -> st
 
 def _place_modules(session: Session, course_id: int, platform: DevPlatform) -> None:
     """The demo LMS keeps its course page in memory: put the modules back on it at every start."""
-    from ..competencies.models import Module
-    from ..lti.persistence import MODULE_PARAM
+    from lti_microcred.competencies.models import Module
+    from lti_microcred.lti.persistence import MODULE_PARAM
 
     placed = {link.custom.get(MODULE_PARAM) for link in platform.links.values()}
     for module in session.scalars(select(Module).where(Module.context_id == course_id).order_by(Module.id)):

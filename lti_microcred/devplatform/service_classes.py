@@ -14,13 +14,13 @@ from lti1p3platform.score import TScore, UpdateScoreStatus
 from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService, TPage
 
 if TYPE_CHECKING:
-    from .services import DevServices
+    from lti_microcred.devplatform.services import DevServices
 
 IGNORED = {"NotReady", "Failed", "Pending"}  # gradingProgress values that carry no grade
 
 
 def _page(items: list[Any], page: int, limit: int | None, next_base: str, params: dict[str, Any]) -> TPage:
-    from .services import next_page_url
+    from lti_microcred.devplatform.services import next_page_url
 
     if not limit:
         return {"content": items, "has_next": False}
@@ -62,7 +62,7 @@ class DevAgs(AssignmentsGradesService):
         return t.cast(TLineItem, item)
 
     def create_lineitem(self, creation_data: TLineItem) -> TLineItem:
-        from .services import lineitem_url
+        from lti_microcred.devplatform.services import lineitem_url
 
         data = dict(creation_data)
         if not data.get("label") or not data.get("scoreMaximum"):

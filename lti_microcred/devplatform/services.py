@@ -25,10 +25,10 @@ from flask import Flask, Response, jsonify, request
 from lti1p3platform.exceptions import LtiException, LtiServiceException
 from lti1p3platform.request import Request, TRequest
 
-from .service_classes import DevAgs, DevNrps
+from lti_microcred.devplatform.service_classes import DevAgs, DevNrps
 
 if TYPE_CHECKING:
-    from .platform import DevPlatform
+    from lti_microcred.devplatform.platform import DevPlatform
 
 MOODLE_TYPE = "type_id=1"
 FAULT_KINDS = ("500", "503", "429", "401", "400", "hang", "drop")

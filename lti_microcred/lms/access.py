@@ -13,12 +13,12 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..lti import scopes as s
-from ..lti.models import Platform
-from ..lti.registry import PlatformInfo, Registry
-from .errors import AUTH, PERMANENT, TRANSIENT, NotReady, ScopeNotGranted, ServiceError
-from .http import PlatformHTTP
-from .token import AccessToken, TokenCache
+from lti_microcred.lms.errors import AUTH, PERMANENT, TRANSIENT, NotReady, ScopeNotGranted, ServiceError
+from lti_microcred.lms.http import PlatformHTTP
+from lti_microcred.lms.token import AccessToken, TokenCache
+from lti_microcred.lti import scopes as s
+from lti_microcred.lti.models import Platform
+from lti_microcred.lti.registry import PlatformInfo, Registry
 
 T = TypeVar("T")
 K = TypeVar("K")

@@ -10,10 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ..lti import scopes as s
-from .access import AGS_SCOPES, ServiceClient
-from .errors import TRANSIENT, ServiceError
-from .http import service_url, with_query
+from lti_microcred.lms.access import AGS_SCOPES, ServiceClient
+from lti_microcred.lms.errors import TRANSIENT, ServiceError
+from lti_microcred.lms.http import service_url, with_query
+from lti_microcred.lti import scopes as s
 
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import dialect_insert, utcnow
-from ..lti import claims as c
-from ..lti.models import Context, LaunchSession, ResourceLink
-from .models import CourseServices
+from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.lms.models import CourseServices
+from lti_microcred.lti import claims as c
+from lti_microcred.lti.models import Context, LaunchSession, ResourceLink
 
 READBACK_MIN_GAP = dt.timedelta(seconds=60)  # launches read grades back at most this often per course
 SCAN_BATCH = 500

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..competencies.models import MicroCredential, Module
-from ..db import dialect_insert, transaction, utcnow
-from ..lti.models import ResourceLink
-from .access import ServiceClient
-from .ags import Ags
-from .course import endpoints
-from .errors import NotReady
-from .models import GradebookColumn
+from lti_microcred.competencies.models import MicroCredential, Module
+from lti_microcred.db import dialect_insert, transaction, utcnow
+from lti_microcred.lms.access import ServiceClient
+from lti_microcred.lms.ags import Ags
+from lti_microcred.lms.course import endpoints
+from lti_microcred.lms.errors import NotReady
+from lti_microcred.lms.models import GradebookColumn
+from lti_microcred.lti.models import ResourceLink
 
 MODULE, CREDENTIAL = "module", "credential"
 MODULE_TAG, CREDENTIAL_TAG = "microcred-module", "microcred-credential"

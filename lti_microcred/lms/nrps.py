@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..lti import scopes as s
-from .access import NRPS_SCOPES, ServiceClient
-from .errors import TRANSIENT, ServiceError
-from .http import with_query
+from lti_microcred.lms.access import NRPS_SCOPES, ServiceClient
+from lti_microcred.lms.errors import TRANSIENT, ServiceError
+from lti_microcred.lms.http import with_query
+from lti_microcred.lti import scopes as s
 
 MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 PAGE_SIZE = 100

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
-from ..competencies.models import Evidence, MicroCredential, Module, Requirement
-from ..competencies.rules import SCORE
-from ..lti.models import Membership, User
-from ..lti.roles import LEARNER
-from .delivery.state import Cell, cells
-from .lineitems import CREDENTIAL, MODULE
-from .models import CourseServices, Delivery, GradebookColumn, RosterEntry
-from .results import award_key, module_key
+from lti_microcred.competencies.models import Evidence, MicroCredential, Module, Requirement
+from lti_microcred.competencies.rules import SCORE
+from lti_microcred.lms.delivery.state import Cell, cells
+from lti_microcred.lms.lineitems import CREDENTIAL, MODULE
+from lti_microcred.lms.models import CourseServices, Delivery, GradebookColumn, RosterEntry
+from lti_microcred.lms.results import award_key, module_key
+from lti_microcred.lti.models import Membership, User
+from lti_microcred.lti.roles import LEARNER
 
 PER_PAGE = 100
 

@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from ..competencies.audit import Actor
-from ..competencies.models import Module, Requirement
-from ..competencies.operations import record_lms_score
-from ..competencies.rules import SCORE
-from ..db import dialect_insert, transaction, utcnow
-from ..lti.models import Context, User
-from .ags import Ags
-from .errors import NotReady, ServiceError
-from .models import CourseServices
+from lti_microcred.competencies.audit import Actor
+from lti_microcred.competencies.models import Module, Requirement
+from lti_microcred.competencies.operations import record_lms_score
+from lti_microcred.competencies.rules import SCORE
+from lti_microcred.db import dialect_insert, transaction, utcnow
+from lti_microcred.lms.ags import Ags
+from lti_microcred.lms.errors import NotReady, ServiceError
+from lti_microcred.lms.models import CourseServices
+from lti_microcred.lti.models import Context, User
 
 if TYPE_CHECKING:
-    from .runtime import LmsRuntime
+    from lti_microcred.lms.runtime import LmsRuntime
 
 ACTOR_LABEL = "LMS gradebook (grade sync)"
 

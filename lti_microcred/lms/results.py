@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import outbox
-from ..competencies import awarding
-from ..competencies.models import Module, Requirement
-from ..competencies.rules import ACHIEVED, SCORE, CredentialResult, evaluate
-from ..db import utcnow
-from ..lti.models import Context, User
-from .ags import iso
+from lti_microcred import outbox
+from lti_microcred.competencies import awarding
+from lti_microcred.competencies.models import Module, Requirement
+from lti_microcred.competencies.rules import ACHIEVED, SCORE, CredentialResult, evaluate
+from lti_microcred.db import utcnow
+from lti_microcred.lms.ags import iso
+from lti_microcred.lti.models import Context, User
 
 
 def module_key(module_id: int, learner_id: int) -> str:

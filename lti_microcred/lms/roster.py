@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from ..db import dialect_insert, transaction, utcnow
-from ..lti.models import Membership, User
-from ..lti.roles import map_roles
-from .course import endpoints
-from .errors import NotReady, ServiceError
-from .models import CourseServices, RosterEntry
-from .nrps import memberships
+from lti_microcred.db import dialect_insert, transaction, utcnow
+from lti_microcred.lms.course import endpoints
+from lti_microcred.lms.errors import NotReady, ServiceError
+from lti_microcred.lms.models import CourseServices, RosterEntry
+from lti_microcred.lms.nrps import memberships
+from lti_microcred.lti.models import Membership, User
+from lti_microcred.lti.roles import map_roles
 
 if TYPE_CHECKING:
-    from .runtime import LmsRuntime
+    from lti_microcred.lms.runtime import LmsRuntime
 
 STATUSES = {"Active": "active", "Inactive": "inactive", "Deleted": "withdrawn"}
 CHUNK = 500

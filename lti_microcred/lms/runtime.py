@@ -6,19 +6,19 @@ from __future__ import annotations
 import threading
 import time
 
-from ..lti.models import Platform
-from ..outbound import OutboundHTTP
-from ..services import Services
-from .access import ServiceClient
-from .course import product_of
-from .delivery.handlers import AwardComment, register_gradebook_handlers
-from .delivery.jobs import HandlerRegistry
-from .delivery.worker import Worker, WorkerOptions
-from .http import PlatformHTTP
-from .lineitems import Columns
-from .scheduler import GRADE_READBACK, ROSTER_SYNC, Scheduler, readback_job, roster_job
-from .token import TokenCache, TokenStore
-from .token_store import DbTokenStore, RedisTokenStore
+from lti_microcred.lms.access import ServiceClient
+from lti_microcred.lms.course import product_of
+from lti_microcred.lms.delivery.handlers import AwardComment, register_gradebook_handlers
+from lti_microcred.lms.delivery.jobs import HandlerRegistry
+from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
+from lti_microcred.lms.http import PlatformHTTP
+from lti_microcred.lms.lineitems import Columns
+from lti_microcred.lms.scheduler import GRADE_READBACK, ROSTER_SYNC, Scheduler, readback_job, roster_job
+from lti_microcred.lms.token import TokenCache, TokenStore
+from lti_microcred.lms.token_store import DbTokenStore, RedisTokenStore
+from lti_microcred.lti.models import Platform
+from lti_microcred.outbound import OutboundHTTP
+from lti_microcred.services import Services
 
 FAMILY_CACHE_SECONDS = 300.0
 _ATTRIBUTE = "_lms_runtime"

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from .. import outbox
-from ..db import transaction, utcnow
-from ..lti.models import LaunchSession
-from ..lti.sessions import SessionPurge, replay_window_seconds
-from .course import note_launches
-from .models import CourseServices
-from .readback import read_back
-from .roster import sync_roster
+from lti_microcred import outbox
+from lti_microcred.db import transaction, utcnow
+from lti_microcred.lms.course import note_launches
+from lti_microcred.lms.models import CourseServices
+from lti_microcred.lms.readback import read_back
+from lti_microcred.lms.roster import sync_roster
+from lti_microcred.lti.models import LaunchSession
+from lti_microcred.lti.sessions import SessionPurge, replay_window_seconds
 
 if TYPE_CHECKING:
-    from .delivery.jobs import Job
-    from .runtime import LmsRuntime
+    from lti_microcred.lms.delivery.jobs import Job
+    from lti_microcred.lms.runtime import LmsRuntime
 
 log = logging.getLogger(__name__)
 ROSTER_SYNC, GRADE_READBACK = "lms_roster_sync", "lms_grade_readback"

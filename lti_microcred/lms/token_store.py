@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..crypto_box import SecretBox, SecretBoxError
-from ..db import dialect_insert, transaction
-from .models import AccessTokenRow
-from .token import AccessToken
+from lti_microcred.crypto_box import SecretBox, SecretBoxError
+from lti_microcred.db import dialect_insert, transaction
+from lti_microcred.lms.models import AccessTokenRow
+from lti_microcred.lms.token import AccessToken
 
 PURPOSE = b"lms-access-token"
 

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
-from .models import Deployment, Platform
-from .platform_keys import parse_key_set
+from lti_microcred.db import utcnow
+from lti_microcred.lti.models import Deployment, Platform
+from lti_microcred.lti.platform_keys import parse_key_set
 
 
 class AdminError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from .scopes import TOOL_SCOPES
+from lti_microcred.lti.scopes import TOOL_SCOPES
 
 TEMPLATE_BASE_URL = "https://{{TOOL_HOST}}"
 

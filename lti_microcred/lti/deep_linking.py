@@ -14,10 +14,10 @@ from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
-from . import claims as c
-from .errors import MissingClaim
-from .keys import SigningKey
-from .registry import PlatformInfo
+from lti_microcred.lti import claims as c
+from lti_microcred.lti.errors import MissingClaim
+from lti_microcred.lti.keys import SigningKey
+from lti_microcred.lti.registry import PlatformInfo
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ..crypto_box import b64url_decode
-from .errors import BadSignature, Expired, InvalidClaim, IssuedInFuture, MalformedToken, MissingClaim
+from lti_microcred.crypto_box import b64url_decode
+from lti_microcred.lti.errors import BadSignature, Expired, InvalidClaim, IssuedInFuture, MalformedToken, MissingClaim
 
 HASHES: dict[str, type[hashes.SHA256] | type[hashes.SHA384] | type[hashes.SHA512]] = {
     "RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..crypto_box import SecretBox, jwk_thumbprint
-from ..db import utcnow
-from .models import ToolKey
+from lti_microcred.crypto_box import SecretBox, jwk_thumbprint
+from lti_microcred.db import utcnow
+from lti_microcred.lti.models import ToolKey
 
 KEY_SIZE = 2048
 SIGNING_ALG = "RS256"

@@ -22,10 +22,9 @@ from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.request import Request
 from pylti1p3.session import SessionService
 
-from ..crypto_box import b64url_decode
-from ..signing import Signer
-from . import claims as c
-from .errors import (
+from lti_microcred.crypto_box import b64url_decode
+from lti_microcred.lti import claims as c
+from lti_microcred.lti.errors import (
     ForeignTarget,
     InvalidClaim,
     LaunchError,
@@ -39,10 +38,11 @@ from .errors import (
     WrongAuthorizedParty,
     WrongIssuer,
 )
-from .jws import check_times, verify_signature
-from .platform_keys import ALLOWED_ALGS, PlatformKeyCache
-from .registry import DeploymentInfo, PlatformInfo, Registry
-from .state import LoginState, nonce_for, read_state, target_hash
+from lti_microcred.lti.jws import check_times, verify_signature
+from lti_microcred.lti.platform_keys import ALLOWED_ALGS, PlatformKeyCache
+from lti_microcred.lti.registry import DeploymentInfo, PlatformInfo, Registry
+from lti_microcred.lti.state import LoginState, nonce_for, read_state, target_hash
+from lti_microcred.signing import Signer
 
 MAX_ID_TOKEN_LENGTH = 64 * 1024
 

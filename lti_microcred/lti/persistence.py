@@ -20,12 +20,12 @@ from sqlalchemy import Table, and_, bindparam, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db import dialect_insert, utcnow
-from . import claims as c
-from .errors import NonceReused, Replayed
-from .launch import ToolMessageLaunch
-from .models import Context, LaunchSession, Membership, ResourceLink, User
-from .roles import map_roles
+from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.lti import claims as c
+from lti_microcred.lti.errors import NonceReused, Replayed
+from lti_microcred.lti.launch import ToolMessageLaunch
+from lti_microcred.lti.models import Context, LaunchSession, Membership, ResourceLink, User
+from lti_microcred.lti.roles import map_roles
 
 MODULE_PARAM = "microcred_module"
 

@@ -18,15 +18,15 @@ from pylti1p3.dynamic_registration import DynamicRegistration
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..config import Settings
-from ..db import utcnow
-from ..outbound import OutboundError
-from ..services import Services
-from ..signing import BadToken
-from . import claims as c
-from .errors import LaunchError, MissingParameter
-from .models import Deployment, Platform
-from .scopes import TOOL_SCOPES
+from lti_microcred.config import Settings
+from lti_microcred.db import utcnow
+from lti_microcred.lti import claims as c
+from lti_microcred.lti.errors import LaunchError, MissingParameter
+from lti_microcred.lti.models import Deployment, Platform
+from lti_microcred.lti.scopes import TOOL_SCOPES
+from lti_microcred.outbound import OutboundError
+from lti_microcred.services import Services
+from lti_microcred.signing import BadToken
 
 INVITE_PURPOSE = "registration-invite"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"

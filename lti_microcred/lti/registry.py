@@ -17,8 +17,8 @@ from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db import dialect_insert, utcnow
-from .errors import (
+from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.lti.errors import (
     AmbiguousClient,
     DeploymentDisabled,
     DeploymentHeld,
@@ -26,7 +26,7 @@ from .errors import (
     UnknownClient,
     UnknownIssuer,
 )
-from .models import Deployment, Platform
+from lti_microcred.lti.models import Deployment, Platform
 
 
 @dataclass(frozen=True)

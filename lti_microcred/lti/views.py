@@ -10,14 +10,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..requestctx import db, services
-from . import registration
-from .canvas_config import canvas_config
-from .errors import PayloadTooLarge, StorageUnavailable
-from .launch import ToolMessageLaunch
-from .login import LoginRedirect, LoginRequest, auth_origin, begin_login
-from .persistence import record_launch
-from .sessions import confirm_pending
+from lti_microcred.lti import registration
+from lti_microcred.lti.canvas_config import canvas_config
+from lti_microcred.lti.errors import PayloadTooLarge, StorageUnavailable
+from lti_microcred.lti.launch import ToolMessageLaunch
+from lti_microcred.lti.login import LoginRedirect, LoginRequest, auth_origin, begin_login
+from lti_microcred.lti.persistence import record_launch
+from lti_microcred.lti.sessions import confirm_pending
+from lti_microcred.requestctx import db, services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lti", __name__, url_prefix="/lti")

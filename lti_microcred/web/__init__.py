@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask, Response
 
-from ..competencies.definitions import PARTICIPATION_FORMS
-from . import (
+from lti_microcred.competencies.definitions import PARTICIPATION_FORMS
+from lti_microcred.web import (
     attest,
     course_credentials,
     course_roster,
@@ -28,8 +28,8 @@ from . import (
     public,
     review,
 )
-from .errors import register_error_pages
-from .guards import template_globals
+from lti_microcred.web.errors import register_error_pages
+from lti_microcred.web.guards import template_globals
 
 # Tokens travel in URLs inside the LMS iframe, so no referrer leaves our origin.
 SECURITY_HEADERS = {

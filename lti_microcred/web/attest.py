@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
-from ..competencies import operations as ops
-from ..competencies.models import Competency, Evidence, MicroCredential, Requirement
-from ..lti.models import Context, User
-from ..requestctx import db, services
-from .errors import ErrorPage
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.models import Competency, Evidence, MicroCredential, Requirement
+from lti_microcred.lti.models import Context, User
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.errors import ErrorPage
 
 bp = Blueprint("attest", __name__, url_prefix="/attest")
 CSRF_PURPOSE = "attest"

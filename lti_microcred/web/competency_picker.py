@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..competencies.models import Competency, Framework
+from lti_microcred.competencies.models import Competency, Framework
 
 MAX_DEPTH = 12
 SEARCH_LIMIT = 200

@@ -6,15 +6,15 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..competencies import audit
-from ..competencies.models import MicroCredential
-from ..credentials.issuance import IssuanceError, change_status, issue
-from ..credentials.models import IssuedCredential
-from ..lti.models import User
-from ..lti.roles import ADMIN, INSTRUCTOR
-from ..requestctx import db, services
-from .guards import requires_role, session_blueprint
-from .views_support import RecordNotFound, actor, course_id
+from lti_microcred.competencies import audit
+from lti_microcred.competencies.models import MicroCredential
+from lti_microcred.credentials.issuance import IssuanceError, change_status, issue
+from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.lti.models import User
+from lti_microcred.lti.roles import ADMIN, INSTRUCTOR
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.guards import requires_role, session_blueprint
+from lti_microcred.web.views_support import RecordNotFound, actor, course_id
 
 bp = session_blueprint("course_credentials", __name__, "/issued")
 

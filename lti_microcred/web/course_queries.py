@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ..competencies.evidence import LEARNER_KINDS
-from ..competencies.models import (
+from lti_microcred.competencies.evidence import LEARNER_KINDS
+from lti_microcred.competencies.models import (
     Assessment,
     AttestationRequest,
     AuditEntry,
@@ -22,9 +22,9 @@ from ..competencies.models import (
     MicroCredential,
     Requirement,
 )
-from ..db import utcnow
-from ..lti.models import User
-from .progress import EvidenceItem
+from lti_microcred.db import utcnow
+from lti_microcred.lti.models import User
+from lti_microcred.web.progress import EvidenceItem
 
 REVIEW_PAGE = 25
 AUDIT_LIMIT = 500

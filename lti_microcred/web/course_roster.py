@@ -8,15 +8,15 @@ from flask import render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..lms.errors import NotReady, ServiceError
-from ..lms.models import CourseServices
-from ..lms.overview import roster_counts, roster_page
-from ..lms.roster import sync_roster
-from ..lms.runtime import runtime_of
-from ..lti.roles import ADMIN, INSTRUCTOR
-from ..requestctx import db, services
-from .guards import current_session, requires_role, session_blueprint
-from .views_support import course_id, see_other, whole_or_none
+from lti_microcred.lms.errors import NotReady, ServiceError
+from lti_microcred.lms.models import CourseServices
+from lti_microcred.lms.overview import roster_counts, roster_page
+from lti_microcred.lms.roster import sync_roster
+from lti_microcred.lms.runtime import runtime_of
+from lti_microcred.lti.roles import ADMIN, INSTRUCTOR
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.views_support import course_id, see_other, whole_or_none
 
 bp = session_blueprint("course_roster", __name__, "/roster")
 STATUSES = {"": "Everyone", "active": "Active", "inactive": "Inactive", "withdrawn": "Withdrawn"}

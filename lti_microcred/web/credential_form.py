@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..competencies.definitions import CredentialFields
-from ..competencies.models import MicroCredential
-from .views_support import decimal, whole
+from lti_microcred.competencies.definitions import CredentialFields
+from lti_microcred.competencies.models import MicroCredential
+from lti_microcred.web.views_support import decimal, whole
 
 TEXTS = ("title", "description", "national_level", "assessment_type", "quality_assurance", "awarding_body",
          "country", "prerequisites", "supervision", "participation_form")

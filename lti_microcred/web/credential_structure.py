@@ -12,20 +12,20 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from ..competencies import operations as ops
-from ..competencies.awarding import reevaluation_pending
-from ..competencies.definitions import components_of
-from ..competencies.models import Competency, MicroCredential, Module, Requirement
-from ..competencies.rules import EVIDENCE_COUNT, RUBRIC, RUBRIC_LEVELS, SCORE
-from ..lti.models import Context
-from ..lti.sessions import ToolSession
-from ..requestctx import db
-from . import scoped
-from .competency_picker import competency_choices
-from .course_queries import CREDENTIAL_AUDIT_LIMIT, credential_audit
-from .guards import current_session, requires_role, session_blueprint
-from .progress import requirement_text
-from .views_support import (
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.awarding import reevaluation_pending
+from lti_microcred.competencies.definitions import components_of
+from lti_microcred.competencies.models import Competency, MicroCredential, Module, Requirement
+from lti_microcred.competencies.rules import EVIDENCE_COUNT, RUBRIC, RUBRIC_LEVELS, SCORE
+from lti_microcred.lti.models import Context
+from lti_microcred.lti.sessions import ToolSession
+from lti_microcred.requestctx import db
+from lti_microcred.web import scoped
+from lti_microcred.web.competency_picker import competency_choices
+from lti_microcred.web.course_queries import CREDENTIAL_AUDIT_LIMIT, credential_audit
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.progress import requirement_text
+from lti_microcred.web.views_support import (
     BUILDERS,
     MAX_ID,
     RecordNotFound,

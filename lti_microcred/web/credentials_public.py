@@ -8,18 +8,18 @@ import json
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..competencies.models import MicroCredential
-from ..credentials import ob2
-from ..credentials.badge_image import badge_svg, medal_png
-from ..credentials.baking_png import bake_png
-from ..credentials.baking_svg import bake_svg
-from ..credentials.builder import achievement_json
-from ..credentials.contexts import MICROCRED_CONTEXT_PATH, microcred_context_document
-from ..credentials.issuance import achievement
-from ..credentials.models import IssuedCredential
-from ..lti.models import User
-from ..requestctx import db, services
-from .verify_view import render_verdict
+from lti_microcred.competencies.models import MicroCredential
+from lti_microcred.credentials import ob2
+from lti_microcred.credentials.badge_image import badge_svg, medal_png
+from lti_microcred.credentials.baking_png import bake_png
+from lti_microcred.credentials.baking_svg import bake_svg
+from lti_microcred.credentials.builder import achievement_json
+from lti_microcred.credentials.contexts import MICROCRED_CONTEXT_PATH, microcred_context_document
+from lti_microcred.credentials.issuance import achievement
+from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.lti.models import User
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.verify_view import render_verdict
 
 bp = Blueprint("credentials_public", __name__)
 VC_JSON, VC_JWT = "application/vc+ld+json", "application/vc+jwt"
@@ -119,7 +119,7 @@ def verify_page(public_id: str) -> str:
 
 @bp.route("/verify", methods=["GET", "POST"])
 def verify_upload() -> str | tuple[str, int]:
-    from .verify_view import read_upload
+    from lti_microcred.web.verify_view import read_upload
 
     if request.method == "GET":
         return render_template("verify/upload.html", error=None, api_url=_api_url())
@@ -136,7 +136,7 @@ def _api_url() -> str:
 
 @bp.route("/api/verify", methods=["POST"])
 def verify_api() -> tuple[Response, int]:
-    from .verify_view import api_verdict
+    from lti_microcred.web.verify_view import api_verdict
 
     return api_verdict()
 
@@ -179,7 +179,7 @@ def ob2_issuer() -> Response:
 @bp.route("/credentials/<public_id>/linkedin")
 def linkedin(public_id: str) -> Response:
     """Redirect to LinkedIn's add-to-profile form, filled in with this credential."""
-    from .share import linkedin_url
+    from lti_microcred.web.share import linkedin_url
 
     row = _issued(public_id)
     return redirect(linkedin_url(row, services()), 302)  # type: ignore[return-value]

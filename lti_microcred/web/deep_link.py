@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ..competencies.operations import DomainError, create_module, module_by_key, modules_of_context
-from ..lti.deep_linking import PlacedItem, build_response, settings_of
-from ..lti.errors import InvalidClaim
-from ..lti.persistence import MODULE_PARAM
-from ..lti.roles import ADMIN, INSTRUCTOR
-from ..requestctx import db, services
-from . import scoped
-from .course_queries import credentials_of_course
-from .guards import current_session, requires_role, session_blueprint
+from lti_microcred.competencies.operations import DomainError, create_module, module_by_key, modules_of_context
+from lti_microcred.lti.deep_linking import PlacedItem, build_response, settings_of
+from lti_microcred.lti.errors import InvalidClaim
+from lti_microcred.lti.persistence import MODULE_PARAM
+from lti_microcred.lti.roles import ADMIN, INSTRUCTOR
+from lti_microcred.requestctx import db, services
+from lti_microcred.web import scoped
+from lti_microcred.web.course_queries import credentials_of_course
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
 
 bp = session_blueprint("deep_link", __name__, "/deep-link")
 MAX_ITEMS = 50

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..lti.errors import LaunchError, PayloadTooLarge
-from ..requestctx import services
-from ..storage import megabytes
+from lti_microcred.lti.errors import LaunchError, PayloadTooLarge
+from lti_microcred.requestctx import services
+from lti_microcred.storage import megabytes
 
 log = logging.getLogger("lti_microcred.refusals")
 

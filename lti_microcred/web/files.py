@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Response, send_file
 
-from ..lti.roles import ADMIN, ASSESSOR, INSTRUCTOR, LEARNER
-from ..requestctx import db
-from ..storage import StoredFileMissing
-from . import scoped
-from .guards import current_session, requires_role, session_blueprint
-from .views_support import RecordNotFound, storage
+from lti_microcred.lti.roles import ADMIN, ASSESSOR, INSTRUCTOR, LEARNER
+from lti_microcred.requestctx import db
+from lti_microcred.storage import StoredFileMissing
+from lti_microcred.web import scoped
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.views_support import RecordNotFound, storage
 
 bp = session_blueprint("files", __name__, "/files")
 

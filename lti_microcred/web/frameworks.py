@@ -12,13 +12,19 @@ from typing import Any
 from flask import render_template, request
 from werkzeug.datastructures import FileStorage
 
-from ..competencies.importers import DEFAULT_MAX_BYTES, FORMAT_LABELS, FrameworkImportError, Problem, check_size
-from ..competencies.importers.catalogue import competency_tree, framework_of_platform, framework_summaries
-from ..competencies.operations import DomainError, add_competency, import_competency_framework
-from ..lti.roles import ADMIN, INSTRUCTOR
-from ..requestctx import db
-from .guards import current_session, requires_role, session_blueprint
-from .views_support import RecordNotFound, actor
+from lti_microcred.competencies.importers import (
+    DEFAULT_MAX_BYTES,
+    FORMAT_LABELS,
+    FrameworkImportError,
+    Problem,
+    check_size,
+)
+from lti_microcred.competencies.importers.catalogue import competency_tree, framework_of_platform, framework_summaries
+from lti_microcred.competencies.operations import DomainError, add_competency, import_competency_framework
+from lti_microcred.lti.roles import ADMIN, INSTRUCTOR
+from lti_microcred.requestctx import db
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.views_support import RecordNotFound, actor
 
 bp = session_blueprint("frameworks", __name__, "/frameworks")
 FORMAT_CHOICES = (("", "Detect automatically"), ("case", FORMAT_LABELS["case"]),

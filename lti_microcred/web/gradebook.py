@@ -6,15 +6,15 @@ from __future__ import annotations
 from flask import render_template, request
 from werkzeug.wrappers import Response
 
-from ..lms.delivery.state import LABELS, retry_failed
-from ..lms.errors import NotReady, ServiceError
-from ..lms.overview import gradebook
-from ..lms.readback import read_back
-from ..lms.runtime import runtime_of
-from ..lti.roles import ADMIN, INSTRUCTOR
-from ..requestctx import db, services
-from .guards import current_session, requires_role, session_blueprint
-from .views_support import course_id, see_other, whole_or_none
+from lti_microcred.lms.delivery.state import LABELS, retry_failed
+from lti_microcred.lms.errors import NotReady, ServiceError
+from lti_microcred.lms.overview import gradebook
+from lti_microcred.lms.readback import read_back
+from lti_microcred.lms.runtime import runtime_of
+from lti_microcred.lti.roles import ADMIN, INSTRUCTOR
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.views_support import course_id, see_other, whole_or_none
 
 bp = session_blueprint("gradebook", __name__, "/gradebook")
 NOTICES = {"retried": "Failed deliveries were queued again.", "nothing": "Nothing had failed.",

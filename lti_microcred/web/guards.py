@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, g, request
 
-from ..lti.errors import LaunchError, NotAllowed
-from ..lti.sessions import ToolSession, check_csrf, csrf_token, load_session
-from ..requestctx import db, services
+from lti_microcred.lti.errors import LaunchError, NotAllowed
+from lti_microcred.lti.sessions import ToolSession, check_csrf, csrf_token, load_session
+from lti_microcred.requestctx import db, services
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from ..competencies.operations import module_by_key
-from ..lti import claims as c
-from ..lti.roles import LEARNER
-from ..requestctx import db
-from . import instructor, learner
-from .guards import current_session, session_blueprint
+from lti_microcred.competencies.operations import module_by_key
+from lti_microcred.lti import claims as c
+from lti_microcred.lti.roles import LEARNER
+from lti_microcred.requestctx import db
+from lti_microcred.web import instructor, learner
+from lti_microcred.web.guards import current_session, session_blueprint
 
 bp = session_blueprint("session", __name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ..requestctx import db
-from .course_queries import credentials_of_course, dashboard_rows, pending_count
-from .guards import current_session
-from .roster import count_learners
-from .views_support import BUILDERS, course_id, notice
+from lti_microcred.requestctx import db
+from lti_microcred.web.course_queries import credentials_of_course, dashboard_rows, pending_count
+from lti_microcred.web.guards import current_session
+from lti_microcred.web.roster import count_learners
+from lti_microcred.web.views_support import BUILDERS, course_id, notice
 
 
 def dashboard() -> str:

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from flask import render_template, request
 from werkzeug.wrappers import Response
 
-from ..competencies import operations as ops
-from ..competencies.definitions import PARTICIPATION_FORMS, PATHWAY_RULES
-from ..competencies.models import MicroCredential
-from ..requestctx import db
-from . import scoped
-from .credential_form import ParsedForm, parse, values_of
-from .credential_structure import structure
-from .guards import current_session, requires_role, session_blueprint
-from .views_support import BUILDERS, REVIEWERS, actor, notice, see_other
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.definitions import PARTICIPATION_FORMS, PATHWAY_RULES
+from lti_microcred.competencies.models import MicroCredential
+from lti_microcred.requestctx import db
+from lti_microcred.web import scoped
+from lti_microcred.web.credential_form import ParsedForm, parse, values_of
+from lti_microcred.web.credential_structure import structure
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.views_support import BUILDERS, REVIEWERS, actor, notice, see_other
 
 bp = session_blueprint("credentials", __name__, "/credentials")
 STATUS_CHANGES = {"published", "archived", "draft"}

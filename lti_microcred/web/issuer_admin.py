@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..credentials.issuer import PROFILE_FIELDS, profile_form, profile_problems, rotate_issuer_keys
-from ..credentials.models import IssuerProfile
-from ..lti.roles import ADMIN
-from ..requestctx import db, services
-from .guards import requires_role, session_blueprint
+from lti_microcred.credentials.issuer import PROFILE_FIELDS, profile_form, profile_problems, rotate_issuer_keys
+from lti_microcred.credentials.models import IssuerProfile
+from lti_microcred.lti.roles import ADMIN
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.guards import requires_role, session_blueprint
 
 bp = session_blueprint("issuer_admin", __name__, "/issuer")
 

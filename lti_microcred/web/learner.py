@@ -11,16 +11,16 @@ from flask import render_template, url_for
 from sqlalchemy import bindparam, case, select
 from werkzeug.wrappers import Response
 
-from ..competencies import operations as ops
-from ..competencies.models import MicroCredential
-from ..lti.roles import LEARNER
-from ..requestctx import db, services
-from ..storage import StorageError
-from . import scoped
-from .guards import current_session, requires_role, session_blueprint
-from .progress import learner_progress
-from .uploads import with_upload
-from .views_support import actor, course_id, notice, see_other, text, whole_or_none
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.models import MicroCredential
+from lti_microcred.lti.roles import LEARNER
+from lti_microcred.requestctx import db, services
+from lti_microcred.storage import StorageError
+from lti_microcred.web import scoped
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.progress import learner_progress
+from lti_microcred.web.uploads import with_upload
+from lti_microcred.web.views_support import actor, course_id, notice, see_other, text, whole_or_none
 
 bp = session_blueprint("learner", __name__, "/me")
 FORMS = ("evidence", "prior", "workplace")

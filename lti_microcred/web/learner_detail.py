@@ -9,14 +9,23 @@ from collections.abc import Callable
 from flask import render_template
 from werkzeug.wrappers import Response
 
-from ..competencies import operations as ops
-from ..lti.models import User
-from ..requestctx import db
-from . import scoped
-from .course_queries import audit_trail, awards_of_learner, credentials_of_course
-from .guards import current_session, requires_role, session_blueprint
-from .progress import evidence_history, learner_progress
-from .views_support import BUILDERS, REVIEWERS, actor, course_id, notice, see_other, text, whole_or_none
+from lti_microcred.competencies import operations as ops
+from lti_microcred.lti.models import User
+from lti_microcred.requestctx import db
+from lti_microcred.web import scoped
+from lti_microcred.web.course_queries import audit_trail, awards_of_learner, credentials_of_course
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.progress import evidence_history, learner_progress
+from lti_microcred.web.views_support import (
+    BUILDERS,
+    REVIEWERS,
+    actor,
+    course_id,
+    notice,
+    see_other,
+    text,
+    whole_or_none,
+)
 
 bp = session_blueprint("learners", __name__, "/learners")
 

@@ -9,12 +9,21 @@ from urllib.parse import quote
 
 from flask import Response, render_template, request
 
-from ..competencies.models import Competency, MicroCredential
-from ..requestctx import db, services
-from .course_queries import credentials_of_course
-from .guards import current_session, requires_role, session_blueprint
-from .roster import PER_PAGE, STATES, Column, MatrixFilter, MatrixPage, export_batches, matrix_columns, matrix_page
-from .views_support import REVIEWERS, course_id, whole_or_none
+from lti_microcred.competencies.models import Competency, MicroCredential
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.course_queries import credentials_of_course
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.roster import (
+    PER_PAGE,
+    STATES,
+    Column,
+    MatrixFilter,
+    MatrixPage,
+    export_batches,
+    matrix_columns,
+    matrix_page,
+)
+from lti_microcred.web.views_support import REVIEWERS, course_id, whole_or_none
 
 bp = session_blueprint("matrix", __name__, "/matrix")
 STATE_MARKS = {"achieved": "✓", "in_progress": "…", "not_started": ""}

@@ -6,11 +6,11 @@ import json
 
 from flask import Response, render_template
 
-from ..credentials.issuance import learner_credentials
-from ..credentials.records import learner_record
-from ..requestctx import db, services
-from .guards import current_session, session_blueprint
-from .share import linkedin_url
+from lti_microcred.credentials.issuance import learner_credentials
+from lti_microcred.credentials.records import learner_record
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.guards import current_session, session_blueprint
+from lti_microcred.web.share import linkedin_url
 
 bp = session_blueprint("my_credentials", __name__, "/my-credentials")
 

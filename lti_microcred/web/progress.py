@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..competencies.awarding import counted_kinds, fact_of, spec_from_requirements
-from ..competencies.evidence import LEARNER_KINDS
-from ..competencies.models import (
+from lti_microcred.competencies.awarding import counted_kinds, fact_of, spec_from_requirements
+from lti_microcred.competencies.evidence import LEARNER_KINDS
+from lti_microcred.competencies.models import (
     Assessment,
     AttestationRequest,
     Award,
@@ -23,7 +23,7 @@ from ..competencies.models import (
     PathwayComponent,
     Requirement,
 )
-from ..competencies.rules import (
+from lti_microcred.competencies.rules import (
     ACHIEVED,
     EVIDENCE_COUNT,
     RUBRIC,
@@ -33,7 +33,7 @@ from ..competencies.rules import (
     Fact,
     evaluate,
 )
-from ..db import utcnow
+from lti_microcred.db import utcnow
 
 KIND_LABELS = {"submission": "Submitted evidence", "prior_learning": "Prior learning claim",
                "workplace": "Workplace evidence", "lms_score": "Score from the LMS gradebook",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template
 from sqlalchemy import text
 
-from ..lti.canvas_config import canvas_config
-from ..lti.views import jwks
-from ..requestctx import db, services
+from lti_microcred.lti.canvas_config import canvas_config
+from lti_microcred.lti.views import jwks
+from lti_microcred.requestctx import db, services
 
 bp = Blueprint("public", __name__)
 bp.add_url_rule("/.well-known/jwks.json", "well_known_jwks", jwks)  # the same keys as /lti/jwks

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import render_template, request
 from werkzeug.wrappers import Response
 
-from ..competencies import operations as ops
-from ..competencies.rules import RUBRIC_LEVELS
-from ..requestctx import db
-from . import scoped
-from .course_queries import REVIEW_PAGE, pending_count, review_queue
-from .guards import current_session, requires_role, session_blueprint
-from .views_support import REVIEWERS, actor, course_id, notice, see_other, text, whole_or_none
+from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.rules import RUBRIC_LEVELS
+from lti_microcred.requestctx import db
+from lti_microcred.web import scoped
+from lti_microcred.web.course_queries import REVIEW_PAGE, pending_count, review_queue
+from lti_microcred.web.guards import current_session, requires_role, session_blueprint
+from lti_microcred.web.views_support import REVIEWERS, actor, course_id, notice, see_other, text, whole_or_none
 
 bp = session_blueprint("review", __name__, "/review")
 DECISIONS = {"accepted": "Accept", "rejected": "Reject"}

@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from ..competencies.models import Award, Competency, CompetencyProgress, Evidence, MicroCredential, Requirement
-from ..lti.models import Membership, User
-from ..lti.roles import LEARNER
-from .course_queries import pending_evidence
+from lti_microcred.competencies.models import (
+    Award,
+    Competency,
+    CompetencyProgress,
+    Evidence,
+    MicroCredential,
+    Requirement,
+)
+from lti_microcred.lti.models import Membership, User
+from lti_microcred.lti.roles import LEARNER
+from lti_microcred.web.course_queries import pending_evidence
 
 PER_PAGE = 50
 EXPORT_BATCH = 500

@@ -9,11 +9,11 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ..competencies.models import Award, Competency, Evidence, MicroCredential, Module, Requirement
-from ..lti.models import User
-from ..lti.sessions import ToolSession
-from .roster import is_learner_of
-from .views_support import MAX_ID, RecordNotFound, course_id
+from lti_microcred.competencies.models import Award, Competency, Evidence, MicroCredential, Module, Requirement
+from lti_microcred.lti.models import User
+from lti_microcred.lti.sessions import ToolSession
+from lti_microcred.web.roster import is_learner_of
+from lti_microcred.web.views_support import MAX_ID, RecordNotFound, course_id
 
 
 def credential(session: Session, s: ToolSession, key: str) -> MicroCredential:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from ..credentials.models import IssuedCredential
-from ..services import Services
+from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.services import Services
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 

@@ -7,9 +7,9 @@ from typing import TypeVar
 
 from flask import request
 
-from ..competencies.evidence import Attachment
-from ..storage import StoredFile
-from .views_support import storage
+from lti_microcred.competencies.evidence import Attachment
+from lti_microcred.storage import StoredFile
+from lti_microcred.web.views_support import storage
 
 T = TypeVar("T")
 

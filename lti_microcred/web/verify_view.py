@@ -8,14 +8,14 @@ from typing import Any
 from flask import Response, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..credentials.baking_png import PNG_SIGNATURE, extract_png
-from ..credentials.baking_svg import extract_svg
-from ..credentials.errors import CredentialError
-from ..credentials.models import IssuedCredential
-from ..credentials.verdict import CheckName, Verdict
-from ..credentials.verification import MAX_UPLOAD_BYTES, verify
-from ..requestctx import db, services
-from .credential_summary import summarize
+from lti_microcred.credentials.baking_png import PNG_SIGNATURE, extract_png
+from lti_microcred.credentials.baking_svg import extract_svg
+from lti_microcred.credentials.errors import CredentialError
+from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.credentials.verdict import CheckName, Verdict
+from lti_microcred.credentials.verification import MAX_UPLOAD_BYTES, verify
+from lti_microcred.requestctx import db, services
+from lti_microcred.web.credential_summary import summarize
 
 
 def _verdict(credential: dict[str, Any] | str) -> Verdict:

@@ -7,11 +7,11 @@ from typing import Any
 from flask import current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from ..competencies.audit import Actor
-from ..lti.errors import LaunchError
-from ..lti.roles import ADMIN, ASSESSOR, INSTRUCTOR
-from ..storage import FileStorage, LocalFileStorage
-from .guards import current_session
+from lti_microcred.competencies.audit import Actor
+from lti_microcred.lti.errors import LaunchError
+from lti_microcred.lti.roles import ADMIN, ASSESSOR, INSTRUCTOR
+from lti_microcred.storage import FileStorage, LocalFileStorage
+from lti_microcred.web.guards import current_session
 
 BUILDERS = (INSTRUCTOR, ADMIN)  # define, publish, award, revoke, override
 REVIEWERS = (INSTRUCTOR, ADMIN, ASSESSOR)  # read the course, decide on evidence

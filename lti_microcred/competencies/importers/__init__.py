@@ -13,12 +13,18 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from .case import parse_case
-from .decode import CASE, MOODLE_CSV, check_size, decode, detect_format
-from .moodle_csv import parse_moodle_csv
-from .parsed import FrameworkImportError, ImportReport, ParsedFramework, Problem, ProblemList
-from .validate import MAX_COMPETENCIES, MAX_DEPTH, validate
-from .writer import write_framework
+from lti_microcred.competencies.importers.case import parse_case
+from lti_microcred.competencies.importers.decode import CASE, MOODLE_CSV, check_size, decode, detect_format
+from lti_microcred.competencies.importers.moodle_csv import parse_moodle_csv
+from lti_microcred.competencies.importers.parsed import (
+    FrameworkImportError,
+    ImportReport,
+    ParsedFramework,
+    Problem,
+    ProblemList,
+)
+from lti_microcred.competencies.importers.validate import MAX_COMPETENCIES, MAX_DEPTH, validate
+from lti_microcred.competencies.importers.writer import write_framework
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 PARSERS = {CASE: parse_case, MOODLE_CSV: parse_moodle_csv}

@@ -13,9 +13,9 @@ import json
 import re
 from typing import Any
 
-from .decode import CASE
-from .parsed import ParsedCompetency, ParsedFramework, ProblemList
-from .validate import MAX_COMPETENCIES, shorten
+from lti_microcred.competencies.importers.decode import CASE
+from lti_microcred.competencies.importers.parsed import ParsedCompetency, ParsedFramework, ProblemList
+from lti_microcred.competencies.importers.validate import MAX_COMPETENCIES, shorten
 
 CHILD_OF = "isChildOf"
 INT32 = 2**31 - 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Competency, Framework
+from lti_microcred.competencies.models import Competency, Framework
 
 TREE_DEPTH_LIMIT = 64  # deeper nodes are shown flat, so a page never recurses without bound
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from .parsed import refuse
+from lti_microcred.competencies.importers.parsed import refuse
 
 CASE = "case"
 MOODLE_CSV = "moodle_csv"

@@ -15,10 +15,10 @@ import io
 from collections import Counter
 from typing import Protocol
 
-from .decode import MOODLE_CSV
-from .html_text import html_to_text
-from .parsed import ParsedCompetency, ParsedFramework, ProblemList
-from .validate import MAX_CODE, MAX_COMPETENCIES
+from lti_microcred.competencies.importers.decode import MOODLE_CSV
+from lti_microcred.competencies.importers.html_text import html_to_text
+from lti_microcred.competencies.importers.parsed import ParsedCompetency, ParsedFramework, ProblemList
+from lti_microcred.competencies.importers.validate import MAX_CODE, MAX_COMPETENCIES
 
 # framework_importer::list_required_headers(), in order (lang/en/tool_lpimportcsv.php).
 COLUMNS = (

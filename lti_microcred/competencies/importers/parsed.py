@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import DomainError
+from lti_microcred.competencies.errors import DomainError
 
 if TYPE_CHECKING:
-    from ..models import Framework
+    from lti_microcred.competencies.models import Framework
 
 MAX_PROBLEMS = 200
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .parsed import ParsedCompetency, ParsedFramework, ProblemList
+from lti_microcred.competencies.importers.parsed import ParsedCompetency, ParsedFramework, ProblemList
 
 MAX_IDENTIFIER = 255
 MAX_URI = 2048

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ...db import dialect_insert, utcnow
-from ..models import Competency, Framework
-from .parsed import ImportReport, ParsedCompetency, ParsedFramework
+from lti_microcred.competencies.importers.parsed import ImportReport, ParsedCompetency, ParsedFramework
+from lti_microcred.competencies.models import Competency, Framework
+from lti_microcred.db import dialect_insert, utcnow
 
 COMPARED = ("uri", "code", "short_name", "description", "parent_id", "sort_order")
 

@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
-from ..errors import UnknownContextError
+from lti_microcred.credentials.errors import UnknownContextError
 
 # Our extension context is served by each deployment of the tool at MICROCRED_CONTEXT_PATH on its own origin
 # (configure_extension_context(base_url) at start-up); its terms map to one fixed vocabulary, so the document

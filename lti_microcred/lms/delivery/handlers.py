@@ -14,14 +14,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ... import outbox
-from ...competencies.models import Award, MicroCredential
-from ...lti.models import User
-from ..ags import Ags, Score
-from ..errors import PERMANENT, NotReady, ServiceError, UnexpectedError
-from ..lineitems import CREDENTIAL, MODULE, Column
-from ..roster import is_withdrawn
-from .jobs import DEFER, DONE, LMS_NEWER, RECORD_STATES, SUPERSEDED, DeliveryRecord, HandlerRegistry, Job, Outcome
+from lti_microcred import outbox
+from lti_microcred.competencies.models import Award, MicroCredential
+from lti_microcred.lms.ags import Ags, Score
+from lti_microcred.lms.delivery.jobs import (
+    DEFER,
+    DONE,
+    LMS_NEWER,
+    RECORD_STATES,
+    SUPERSEDED,
+    DeliveryRecord,
+    HandlerRegistry,
+    Job,
+    Outcome,
+)
+from lti_microcred.lms.errors import PERMANENT, NotReady, ServiceError, UnexpectedError
+from lti_microcred.lms.lineitems import CREDENTIAL, MODULE, Column
+from lti_microcred.lms.roster import is_withdrawn
+from lti_microcred.lti.models import User
 
 AwardComment = Callable[[Session, Award], str]
 log = logging.getLogger(__name__)

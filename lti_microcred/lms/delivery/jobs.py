@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ServiceError
+from lti_microcred.lms.errors import ServiceError
 
 if TYPE_CHECKING:
-    from ...services import Services
-    from ..runtime import LmsRuntime
+    from lti_microcred.lms.runtime import LmsRuntime
+    from lti_microcred.services import Services
 
 DONE, RETRY, DEFER, FAILED = "done", "retry", "defer", "failed"
 SUPERSEDED = "superseded"  # a newer value of OURS is already in the LMS: not sent, and nothing new to show

@@ -17,10 +17,20 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ...db import dialect_insert, transaction, utcnow
-from ...outbox import OutboxMessage
-from ..models import Delivery, OutboxLease
-from .jobs import DONE, FAILED, LMS_NEWER, RECORD_STATES, RETRY, SUPERSEDED, Claimed, DeliveryRecord, Outcome
+from lti_microcred.db import dialect_insert, transaction, utcnow
+from lti_microcred.lms.delivery.jobs import (
+    DONE,
+    FAILED,
+    LMS_NEWER,
+    RECORD_STATES,
+    RETRY,
+    SUPERSEDED,
+    Claimed,
+    DeliveryRecord,
+    Outcome,
+)
+from lti_microcred.lms.models import Delivery, OutboxLease
+from lti_microcred.outbox import OutboxMessage
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 LEASES: Table = OutboxLease.__table__  # type: ignore[assignment]

@@ -20,14 +20,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...db import utcnow
-from ..errors import PERMANENT, NotReady, ServiceError, UnexpectedError
-from .jobs import DEFER, DONE, FAILED, RETRY, Claimed, HandlerRegistry, Job, Outcome
-from .queue import Queue
+from lti_microcred.db import utcnow
+from lti_microcred.lms.delivery.jobs import DEFER, DONE, FAILED, RETRY, Claimed, HandlerRegistry, Job, Outcome
+from lti_microcred.lms.delivery.queue import Queue
+from lti_microcred.lms.errors import PERMANENT, NotReady, ServiceError, UnexpectedError
 
 if TYPE_CHECKING:
-    from ...services import Services
-    from ..runtime import LmsRuntime
+    from lti_microcred.lms.runtime import LmsRuntime
+    from lti_microcred.services import Services
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 30
