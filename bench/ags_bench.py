@@ -216,12 +216,12 @@ def prepare(backend: str, tmp: Path, stub: StubProcess, learners: int, modules: 
     from benchdb import reset_postgres
 
     from lti_microcred.competencies.models import Module
-    from lti_microcred.config import load_settings
-    from lti_microcred.db import transaction
+    from lti_microcred.core.config import load_settings
+    from lti_microcred.core.db import transaction
+    from lti_microcred.core.migrate import upgrade
     from lti_microcred.lms.models import GradebookColumn
     from lti_microcred.lti.keys import ensure_keys
     from lti_microcred.lti.models import Context, Deployment, Platform, User
-    from lti_microcred.migrate import upgrade
     from lti_microcred.services import Services
 
     url = PG_URL if backend == "postgres" else f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -262,9 +262,9 @@ def enqueue(services: Any, scores: int, learners: int, salt: int = 0, repeats: f
     item/user (the last decision of each) and the number of rows written."""
     from sqlalchemy import select
 
-    from lti_microcred import outbox
     from lti_microcred.competencies.models import Module
-    from lti_microcred.db import transaction
+    from lti_microcred.core import outbox
+    from lti_microcred.core.db import transaction
     from lti_microcred.lms.ags import iso
     from lti_microcred.lti.models import User
 
@@ -293,9 +293,9 @@ def enqueue(services: Any, scores: int, learners: int, salt: int = 0, repeats: f
 def ours(services: Any, stub: StubProcess, intended: dict[str, tuple[float, str]], backoff: float,
          backoff_max: float, concurrency: int, batch: int) -> dict[str, Any]:
     from lti_microcred.lms.delivery.worker import WorkerOptions
-    from lti_microcred.lms.runtime import LmsRuntime
+    from lti_microcred.services import lms_runtime
 
-    runtime = LmsRuntime(services)
+    runtime = lms_runtime(services)
     worker = runtime.worker(WorkerOptions(batch=batch, concurrency=concurrency, backoff_seconds=backoff,
                                           backoff_max_seconds=backoff_max, poll_seconds=0.05))
     before, stub_cpu = stub.state(), stub.cpu_seconds()

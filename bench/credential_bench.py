@@ -34,17 +34,17 @@ from sqlalchemy import insert, select  # noqa: E402
 from lti_microcred.competencies import operations as ops  # noqa: E402
 from lti_microcred.competencies.audit import Actor  # noqa: E402
 from lti_microcred.competencies.models import Award, Competency, Framework  # noqa: E402
-from lti_microcred.config import load_settings  # noqa: E402
-from lti_microcred.credentials.canonical import canonicalize_with_report  # noqa: E402
+from lti_microcred.core.config import load_settings  # noqa: E402
+from lti_microcred.core.db import transaction, utcnow  # noqa: E402
+from lti_microcred.core.migrate import upgrade  # noqa: E402
 from lti_microcred.credentials.contexts import bundled_context_urls, load_context  # noqa: E402
-from lti_microcred.credentials.issuance import issue_signing_outside_the_writer  # noqa: E402
-from lti_microcred.credentials.issuer import ensure_issuer  # noqa: E402
+from lti_microcred.credentials.issuing.issuance import issue_signing_outside_the_writer  # noqa: E402
+from lti_microcred.credentials.issuing.issuer import ensure_issuer  # noqa: E402
 from lti_microcred.credentials.models import IssuedCredential  # noqa: E402
-from lti_microcred.credentials.multikey import ed25519_private_key_to_multibase  # noqa: E402
+from lti_microcred.credentials.proofs.canonical import canonicalize_with_report  # noqa: E402
+from lti_microcred.credentials.proofs.multikey import ed25519_private_key_to_multibase  # noqa: E402
 from lti_microcred.credentials.verification import verify  # noqa: E402
-from lti_microcred.db import transaction, utcnow  # noqa: E402
 from lti_microcred.lti.models import Context, Deployment, Platform, User  # noqa: E402
-from lti_microcred.migrate import upgrade  # noqa: E402
 from lti_microcred.services import Services  # noqa: E402
 
 INTEROP = REPO / "tests" / "credentials" / "interop"
@@ -132,8 +132,8 @@ def parallel(fn: Any, overrides: dict[str, Any], ids: list[int], processes: int)
 def breakdown(overrides: dict[str, Any], issue_ms: float, samples: int = 200) -> dict[str, float]:
     """ms per credential, one process: the parts of issue() (the proof options are the same for every credential
     and canonicalized once, LRU-cached, so signing costs one document canonicalization), and one verification."""
-    from lti_microcred.credentials.dataintegrity import hash_data
-    from lti_microcred.credentials.vcjwt import encode
+    from lti_microcred.credentials.proofs.dataintegrity import hash_data
+    from lti_microcred.credentials.proofs.vcjwt import encode
 
     s = services_for(overrides)
     issuer = s.issuer.state()

@@ -746,8 +746,8 @@ def run_checked(cmd: list[str], env: dict[str, str], log: Path) -> None:
 
 REGISTER_SNIPPET = """
 import json, os
-from lti_microcred.config import load_settings
-from lti_microcred.db import transaction
+from lti_microcred.core.config import load_settings
+from lti_microcred.core.db import transaction
 from lti_microcred.lti.admin import PlatformSpec, add_platform
 from lti_microcred.services import Services
 s = Services.from_settings(load_settings())
@@ -840,7 +840,7 @@ def serve(tool: Tool, command: list[str], env: dict[str, str], log: Path, worker
 def _uwsgi_command(port: int, args: argparse.Namespace, app: str) -> list[str]:
     """The very uWSGI command `microcred run` uses, serving an app of this folder."""
     sys.path.insert(0, str(REPO))
-    from lti_microcred.server import uwsgi_command
+    from lti_microcred.app.server import uwsgi_command
 
     command = uwsgi_command("127.0.0.1", port, args.workers, args.threads, app)
     command[1:1] = ["--chdir", str(BENCH_DIR)]

@@ -59,11 +59,11 @@ from lti_microcred.competencies.models import (  # noqa: E402
     Module,
     Requirement,
 )
-from lti_microcred.config import load_settings  # noqa: E402
-from lti_microcred.db import utcnow  # noqa: E402
+from lti_microcred.core.config import load_settings  # noqa: E402
+from lti_microcred.core.db import utcnow  # noqa: E402
+from lti_microcred.core.migrate import upgrade  # noqa: E402
 from lti_microcred.lti.models import Context, Deployment, LaunchSession, Membership, Platform, User  # noqa: E402
 from lti_microcred.lti.persistence import token_hash  # noqa: E402
-from lti_microcred.migrate import upgrade  # noqa: E402
 from lti_microcred.services import Services  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"

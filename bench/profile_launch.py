@@ -2,7 +2,7 @@
 """Where does a launch's server-side time go? Profile lti_microcred in-process, without a server.
 
 Builds the app with lti_microcred.create_app(config) on a temporary SQLite database (or PostgreSQL with
---backend postgres), migrates it (lti_microcred.migrate.upgrade), creates the tool keys
+--backend postgres), migrates it (lti_microcred.core.migrate.upgrade), creates the tool keys
 (lti_microcred.lti.keys.ensure_keys), registers the simulated Moodle of launch_bench.py with a static key
 set, then drives complete launches (login -> launch -> first page) by calling the WSGI app directly with
 prepared environs. Only the WSGI call is timed / profiled: building requests and signing id_tokens (the
@@ -107,10 +107,10 @@ PATH_RULES = (
 # --- the app ------------------------------------------------------------------------------------------
 def build_app(args: argparse.Namespace, platform: SimPlatform, tmp: Path) -> Any:
     from lti_microcred import create_app
-    from lti_microcred.db import transaction
+    from lti_microcred.core.db import transaction
+    from lti_microcred.core.migrate import upgrade
     from lti_microcred.lti.admin import PlatformSpec, add_platform
     from lti_microcred.lti.keys import ensure_keys
-    from lti_microcred.migrate import upgrade
 
     if args.backend == "postgres":
         reset_postgres(args.pg_url)

@@ -6,6 +6,7 @@ and HTTP client configuration.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,21 +14,26 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_microcred.config import Settings
+from lti_microcred.core.config import Settings
+from lti_microcred.core.crypto_box import SecretBox
+from lti_microcred.core.db import make_engine, make_sessionmaker
+from lti_microcred.core.outbound import OutboundHTTP
+from lti_microcred.core.signing import Signer
 from lti_microcred.credentials.contexts import configure_extension_context
-from lti_microcred.credentials.issuance import Urls
-from lti_microcred.credentials.issuer import Issuer
-from lti_microcred.credentials.status_store import SignedLists, forget_open_lists
-from lti_microcred.crypto_box import SecretBox
-from lti_microcred.db import make_engine, make_sessionmaker
+from lti_microcred.credentials.issuing.issuer import Issuer
+from lti_microcred.credentials.issuing.urls import Urls
+from lti_microcred.credentials.status.store import SignedLists, forget_open_lists
 from lti_microcred.lms import results as module_results
+from lti_microcred.lms.connection import LmsConnection
+from lti_microcred.lms.runtime import LmsRuntime
+from lti_microcred.lms.token import TokenStore
+from lti_microcred.lms.token_store import DbTokenStore, RedisTokenStore
 from lti_microcred.lti.keys import ToolKeyRing
 from lti_microcred.lti.launch import LaunchPolicy
 from lti_microcred.lti.persistence import KnownRows
 from lti_microcred.lti.platform_keys import PlatformKeyCache
+from lti_microcred.lti.registration import Registrar
 from lti_microcred.lti.registry import Registry
-from lti_microcred.outbound import OutboundHTTP
-from lti_microcred.signing import Signer
 
 
 @dataclass
@@ -69,6 +75,10 @@ class Services:
     def http(self) -> OutboundHTTP:
         s = self.settings
         return OutboundHTTP(s.base_url, s.http_connect_timeout, s.http_read_timeout)
+
+    @cached_property
+    def registrar(self) -> Registrar:
+        return Registrar(self.settings, self.http, self.signer)
 
     @cached_property
     def registry(self) -> Registry:
@@ -114,3 +124,37 @@ class Services:
         self.known_rows.clear()
         self.issuer.invalidate()
         forget_open_lists()
+
+
+_RUNTIME = "_lms_runtime"
+_runtime_lock = threading.Lock()
+
+
+def lms_runtime(services: Services, outbound: OutboundHTTP | None = None,
+                token_store: TokenStore | None = None) -> LmsRuntime:
+    """A new LMS runtime over these services (tests make several, as separate processes would have)."""
+    if token_store is None:
+        token_store = (RedisTokenStore(services.settings.redis_url, services.box) if services.settings.redis_url
+                       else DbTokenStore(services.sessions, services.box))
+    connection = LmsConnection(services.sessions, services.read_sessions, outbound or services.http,
+                               services.registry, services.tool_keys, token_store)
+    return LmsRuntime(services.settings, connection)
+
+
+def runtime_of(services: Services) -> LmsRuntime:
+    """The process's LMS runtime (made on first use); tests may install their own with `use_runtime`."""
+    runtime = services.__dict__.get(_RUNTIME)
+    if runtime is None:
+        with _runtime_lock:
+            runtime = services.__dict__.get(_RUNTIME)
+            if runtime is None:
+                runtime = services.__dict__[_RUNTIME] = lms_runtime(services)
+    return runtime
+
+
+def use_runtime(services: Services, runtime: LmsRuntime | None) -> None:
+    """Replace (or with None, forget) the LMS runtime of a Services."""
+    if runtime is None:
+        services.__dict__.pop(_RUNTIME, None)
+    else:
+        services.__dict__[_RUNTIME] = runtime

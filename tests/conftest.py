@@ -16,16 +16,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lti_microcred import create_app
-from lti_microcred.config import load_settings
-from lti_microcred.credentials.issuer import ensure_issuer
+from lti_microcred.core.config import load_settings
+from lti_microcred.core.db import Base, transaction
+from lti_microcred.core.migrate import upgrade
+from lti_microcred.credentials.issuing.issuer import ensure_issuer
 from lti_microcred.credentials.models import IssuerKey, IssuerProfile
-from lti_microcred.db import Base, transaction
 from lti_microcred.devplatform.app import create_platform_app
+from lti_microcred.devplatform.data import DevPlatformSetup
 from lti_microcred.devplatform.demo import register_dev_platform, start_in_thread
-from lti_microcred.devplatform.platform import DevPlatform, DevPlatformSetup
+from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.lti.keys import ensure_keys
 from lti_microcred.lti.models import ToolKey
-from lti_microcred.migrate import upgrade
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle
 

@@ -15,9 +15,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from lti_microcred.db import make_engine
-from lti_microcred.migrate import alembic_config, is_current, upgrade
-from lti_microcred.models import metadata
+from lti_microcred.app.schema import metadata
+from lti_microcred.core.db import make_engine
+from lti_microcred.core.migrate import alembic_config, is_current, upgrade
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 `reevaluate` runs the pure rules over one learner's evidence for the credentials a change touches, stores
 what changed in competency_progress, and awards when a credential is complete. The award and its outbox
 rows (credential issuing, gradebook passback) are written in the caller's transaction.
+The rules' inputs are read in `rule_inputs`; everyone's re-evaluation after a credential changes runs
+from `credential_reevaluation`.
 """
 
 from __future__ import annotations
@@ -10,41 +12,40 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-from sqlalchemy import Select, or_, select, text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
-from lti_microcred import outbox
 from lti_microcred.competencies import audit
 from lti_microcred.competencies.audit import Actor
 from lti_microcred.competencies.errors import DomainError
 from lti_microcred.competencies.models import (
-    Assessment,
     Award,
     CompetencyProgress,
-    Evidence,
     MicroCredential,
     PathwayComponent,
-    Requirement,
+)
+from lti_microcred.competencies.rule_inputs import (
+    active_awards,
+    component_awarded_since,
+    credential_spec,
+    evidence_decided_since,
+    learner_facts,
+    pathway_spec,
 )
 from lti_microcred.competencies.rules import (
-    COUNTABLE_KINDS,
     CredentialResult,
     CredentialSpec,
-    Fact,
     PathwaySpec,
-    RequirementSpec,
-    counting_evidence,
     evaluate,
     evaluate_pathway,
 )
-from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.core import outbox
+from lti_microcred.core.db import dialect_insert, utcnow
 
-AUTHORITATIVE = frozenset({"lms_score", "rubric", "override"})  # recorded by staff or the LMS: no decision needed
 # Run after each re-evaluation, in its transaction: the gradebook registers its module results here (the
 # domain imports nothing of the delivery packages).
 EVALUATION_LISTENERS: list[Callable[[Session, int, int, list[CredentialResult]], None]] = []
@@ -58,100 +59,6 @@ class AwardError(DomainError):
 class Evaluation:
     result: CredentialResult
     award: Award | None
-
-
-# --- loading ------------------------------------------------------------------------------------------
-def credential_spec(session: Session, micro_credential_id: int) -> CredentialSpec:
-    rows = session.execute(
-        select(Requirement).where(Requirement.micro_credential_id == micro_credential_id).order_by(Requirement.id)
-    ).scalars().all()
-    return spec_from_requirements(micro_credential_id, rows)
-
-
-def counted_kinds(requirement: Requirement) -> frozenset[str]:
-    """Which evidence an evidence-count requirement counts (all countable kinds when none is stored)."""
-    return frozenset(requirement.evidence_kinds.split(",")) if requirement.evidence_kinds else COUNTABLE_KINDS
-
-
-def spec_from_requirements(micro_credential_id: int, rows: Sequence[Requirement]) -> CredentialSpec:
-    """The rules' view of a credential from its requirement rows, in id order."""
-    competencies: list[int] = []
-    for r in rows:
-        if r.competency_id not in competencies:
-            competencies.append(r.competency_id)
-    specs = tuple(
-        RequirementSpec(r.id, r.competency_id, r.module_id, r.kind, r.min_percent, r.min_level, r.min_count,
-                        counted_kinds(r))
-        for r in rows
-    )
-    return CredentialSpec(micro_credential_id, tuple(competencies), specs)
-
-
-def learner_facts(session: Session, learner_id: int, context_id: int) -> list[Fact]:
-    """The learner's evidence in a course as rule facts, with the latest decision on each.
-
-    One query: the evidence outer-joined to its decisions in id order, so the last row of each record carries
-    its latest decision (an IN list of the record ids cost ~3 ms on PostgreSQL at 300 records)."""
-    rows = session.execute(
-        select(Evidence.id, Evidence.kind, Evidence.module_id, Evidence.competency_id, Evidence.score_given,
-               Evidence.score_maximum, Evidence.rubric_level, Evidence.achieved, Evidence.supersedes_id,
-               Assessment.decision, Assessment.rubric_level.label("decided_level"))
-        .outerjoin(Assessment, Assessment.evidence_id == Evidence.id)
-        .where(Evidence.learner_id == learner_id, Evidence.context_id == context_id)
-        .order_by(Evidence.id, Assessment.id)
-    )
-    latest = {row[0]: row for row in rows}
-    return [fact_of(*row) for row in latest.values()]
-
-
-def fact_of(id_: int, kind: str, module_id: int | None, competency_id: int | None, score_given: float | None,
-            score_maximum: float | None, rubric_level: int | None, achieved: bool | None, supersedes: int | None,
-            decision: str | None, decided_level: int | None) -> Fact:
-    """One evidence record and its latest decision as the rules see it."""
-    if kind in AUTHORITATIVE:
-        accepted, level = True, rubric_level
-    elif decision is None:
-        accepted, level = None, None
-    else:
-        accepted, level = decision == "accepted", decided_level
-    ratio = (score_given / score_maximum) if score_given is not None and score_maximum else None
-    return Fact(id_, kind, module_id, competency_id, ratio, level, accepted, achieved, supersedes)
-
-
-def evidence_decided_since(session: Session, spec: CredentialSpec, facts: Sequence[Fact], since: dt.datetime) -> bool:
-    """Whether evidence the credential counts was recorded (staff and LMS records) or accepted (learners'
-    evidence) after `since`. Asked only after a revocation: the frequent evaluations never load decision dates."""
-    ids = sorted(counting_evidence(spec, facts))
-    if not ids:
-        return False
-    recorded = select(Evidence.id).where(Evidence.id.in_(ids), Evidence.kind.in_(AUTHORITATIVE),
-                                         Evidence.created_dt > since)
-    accepted = select(Assessment.id).where(Assessment.evidence_id.in_(ids), Assessment.decision == "accepted",
-                                           Assessment.created_dt > since)
-    return bool(session.execute(select(or_(recorded.exists(), accepted.exists()))).scalar())
-
-
-def affected_specs(session: Session, context_id: int, module_id: int | None,
-                   competency_id: int | None) -> dict[int, CredentialSpec]:
-    """Published standard credentials of the course whose requirements mention this module or competency,
-    loaded in one query (each statement is a round trip on PostgreSQL, on every piece of evidence)."""
-    clauses = []
-    if module_id is not None:
-        clauses.append(Requirement.module_id == module_id)
-    if competency_id is not None:
-        clauses.append(Requirement.competency_id == competency_id)
-    if not clauses:
-        return {}
-    affected = (select(Requirement.micro_credential_id)
-                .join(MicroCredential, MicroCredential.id == Requirement.micro_credential_id)
-                .where(MicroCredential.context_id == context_id, MicroCredential.status == "published",
-                       or_(*clauses)))
-    rows = session.execute(select(Requirement).where(Requirement.micro_credential_id.in_(affected))
-                           .order_by(Requirement.micro_credential_id, Requirement.id)).scalars().all()
-    by_credential: dict[int, list[Requirement]] = {}
-    for row in rows:
-        by_credential.setdefault(row.micro_credential_id, []).append(row)
-    return {cid: spec_from_requirements(cid, reqs) for cid, reqs in sorted(by_credential.items())}
 
 
 # --- re-evaluation ----------------------------------------------------------------------------------------
@@ -255,30 +162,6 @@ def grant_pathway_if_earned(session: Session, actor: Actor, learner_id: int, spe
     return award
 
 
-def pathway_spec(session: Session, pathway_id: int) -> PathwaySpec:
-    pathway = session.get(MicroCredential, pathway_id)
-    assert pathway is not None
-    components = session.execute(
-        select(MicroCredential.id, MicroCredential.ects_credits).join(
-            PathwayComponent, PathwayComponent.component_id == MicroCredential.id)
-        .where(PathwayComponent.pathway_id == pathway_id).order_by(MicroCredential.id)
-    ).all()
-    return PathwaySpec(pathway_id, pathway.pathway_rule or "all", pathway.pathway_k, pathway.pathway_credits,
-                       tuple((c.id, c.ects_credits or 0.0) for c in components))
-
-
-def component_awarded_since(session: Session, learner_id: int, spec: PathwaySpec, since: dt.datetime) -> bool:
-    """A pathway's "evidence decided since": one of its components awarded (and still active) after `since`."""
-    return bool(session.execute(select(select(Award.id).where(
-        Award.learner_id == learner_id, Award.status == "active", Award.awarded_dt > since,
-        Award.micro_credential_id.in_([cid for cid, _ in spec.components])).exists())).scalar())
-
-
-def active_awards(session: Session, learner_id: int) -> set[int]:
-    return set(session.execute(
-        select(Award.micro_credential_id).where(Award.learner_id == learner_id, Award.status == "active")
-    ).scalars())
-
 
 # --- awards -------------------------------------------------------------------------------------------------
 def grant(session: Session, actor: Actor, credential_id: int, learner_id: int, basis: str, reason: str,
@@ -332,75 +215,3 @@ def revoke(session: Session, actor: Actor, award: Award, reason: str) -> Award:
     audit.record(session, actor, "award.revoked", f"award:{award.key}", award.learner_id, credential.context_id,
                  credential=credential.key, reason=reason)
     return award
-
-
-def reevaluate_everyone(session: Session, actor: Actor, credential: MicroCredential) -> int:
-    """Every learner concerned, evaluated again in one transaction (small courses, tests). Returns how many
-    awards this granted. Courses of any size go through `REEVALUATE_CREDENTIAL` and `reevaluate_in_batches`."""
-    return reevaluate_learners(session, actor, credential, learners_concerned(session, credential))
-
-
-def learners_concerned(session: Session, credential: MicroCredential) -> list[int]:
-    """Who a change to the credential may affect: learners with evidence in its course or, for a pathway,
-    with active awards of its components."""
-    return sorted(session.execute(_concerned(credential).distinct()).scalars())
-
-
-def _concerned(credential: MicroCredential) -> Select[int]:
-    if credential.kind == "pathway":
-        return (select(Award.learner_id)
-                .join(PathwayComponent, PathwayComponent.component_id == Award.micro_credential_id)
-                .where(PathwayComponent.pathway_id == credential.id, Award.status == "active"))
-    return select(Evidence.learner_id).where(Evidence.context_id == credential.context_id)
-
-
-def reevaluate_learners(session: Session, actor: Actor, credential: MicroCredential, learner_ids: Iterable[int]) -> int:
-    """Evaluate the credential again for these learners (awarding those now complete); how many awards."""
-    granted = 0
-    if credential.kind == "pathway":
-        spec = pathway_spec(session, credential.id)
-        for learner_id in learner_ids:
-            lock_learner(session, learner_id)
-            granted += grant_pathway_if_earned(session, actor, learner_id, spec) is not None
-        return granted
-    specs = {credential.id: credential_spec(session, credential.id)}
-    for learner_id in learner_ids:
-        lock_learner(session, learner_id)
-        granted += sum(e.award is not None for e in reevaluate(session, actor, learner_id, credential.context_id,
-                                                                [credential.id], specs))
-    return granted
-
-
-def request_reevaluation(session: Session, actor: Actor, credential: MicroCredential) -> None:
-    """Queue everyone's re-evaluation after the credential changed, in the caller's transaction: a worker runs
-    it in batches, so publishing in a course of thousands answers at once and never holds the database.
-    Nothing is queued when nobody could be concerned (a new credential in a course without evidence)."""
-    if session.execute(select(_concerned(credential).exists())).scalar():
-        outbox.enqueue(session, outbox.REEVALUATE_CREDENTIAL, credential.platform_id,
-                       {"credential_id": credential.id, "actor": asdict(actor)}, f"reevaluate:{credential.id}")
-
-
-def reevaluation_pending(session: Session, credential_id: int) -> bool:
-    """Whether a change's re-evaluation of everyone is still queued (instructors are told it is under way)."""
-    return session.execute(select(
-        select(outbox.OutboxMessage.id).where(outbox.OutboxMessage.ordering_key == f"reevaluate:{credential_id}",
-                                              outbox.OutboxMessage.status == "pending").exists())).scalar_one()
-
-
-def reevaluate_in_batches(sessions: sessionmaker[Session], data: dict[str, Any], batch_size: int = 25) -> int:
-    """The REEVALUATE_CREDENTIAL job: one short transaction per batch of learners, with the credential as it
-    is now (a credential unpublished since is left alone). Safe to repeat: awards happen once."""
-    actor = Actor(**data["actor"])
-    with sessions() as session:
-        credential = session.get(MicroCredential, int(data["credential_id"]))
-        if credential is None or credential.status != "published":
-            return 0
-        learners = learners_concerned(session, credential)
-    granted = 0
-    for start in range(0, len(learners), batch_size):
-        with sessions.begin() as session:
-            credential = session.get(MicroCredential, int(data["credential_id"]))
-            if credential is None or credential.status != "published":
-                return granted
-            granted += reevaluate_learners(session, actor, credential, learners[start:start + batch_size])
-    return granted

@@ -17,12 +17,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_microcred.competencies import audit
 from lti_microcred.competencies.audit import Actor
-from lti_microcred.competencies.awarding import affected_specs, lock_learner, reevaluate
-from lti_microcred.competencies.definitions import competency_in_scope, require_own
+from lti_microcred.competencies.awarding import lock_learner, reevaluate
+from lti_microcred.competencies.definitions import require_own
 from lti_microcred.competencies.errors import DomainError
 from lti_microcred.competencies.models import Assessment, AttestationRequest, Evidence, MicroCredential, Module
+from lti_microcred.competencies.requirements import competency_in_scope
+from lti_microcred.competencies.rule_inputs import affected_specs
 from lti_microcred.competencies.rules import RUBRIC_LEVELS
-from lti_microcred.db import utcnow
+from lti_microcred.core.db import utcnow
 
 LEARNER_KINDS = frozenset({"submission", "prior_learning", "workplace"})
 STAFF_KINDS = frozenset({"rubric", "override"})

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_microcred.db import Base, TimestampMixin, UTCDateTime, utcnow
+from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
 
 USER_FK = "users.id"
 URL = String(2048)

@@ -15,22 +15,15 @@ from lti_microcred.competencies.awarding import (
     AwardError,
     grant,
     reevaluate,
-    reevaluate_everyone,
-    reevaluate_in_batches,
     reevaluate_pathways,
     revoke,
 )
+from lti_microcred.competencies.credential_fields import CredentialFields, DefinitionError
+from lti_microcred.competencies.credential_reevaluation import reevaluate_everyone, reevaluate_in_batches
 from lti_microcred.competencies.definitions import (
-    CredentialFields,
-    DefinitionError,
-    add_competency,
-    attach_module,
     create_micro_credential,
-    create_module,
-    remove_requirement,
     require_own,
     set_pathway_components,
-    set_requirement,
     set_status,
     update_micro_credential,
 )
@@ -51,6 +44,13 @@ from lti_microcred.competencies.evidence import (
 )
 from lti_microcred.competencies.importers import ImportReport, import_framework
 from lti_microcred.competencies.models import Award, MicroCredential, Module
+from lti_microcred.competencies.requirements import (
+    add_competency,
+    attach_module,
+    create_module,
+    remove_requirement,
+    set_requirement,
+)
 
 __all__ = [
     "Actor",

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_microcred.db import Base, TimestampMixin, UTCDateTime, utcnow
+from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
 
 
 class IssuerProfile(TimestampMixin, Base):

@@ -1,5 +1,6 @@
 """HTTP face of the loopback LMS: course page, OIDC auth endpoint, JWKS, token, Deep Linking return,
-platform storage frame, Dynamic Registration."""
+platform storage frame, Dynamic Registration. One function registers each group of routes; the AGS and
+NRPS endpoints come from `routing`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 
-from lti_microcred.devplatform.platform import STORAGE_FRAME, DevPlatform, PlatformRefusal
-from lti_microcred.devplatform.services import register_services
+from lti_microcred.devplatform.adapters import PlatformRefusal
+from lti_microcred.devplatform.platform import STORAGE_FRAME, DevPlatform
+from lti_microcred.devplatform.routing import register_services
 
 HERE = Path(__file__).parent
 
@@ -26,6 +28,18 @@ def create_platform_app(platform: DevPlatform) -> Flask:
     def _refused(error: PlatformRefusal) -> tuple[Response, int]:
         return jsonify(error=str(error)), error.status
 
+    _register_course_pages(app, platform)
+    _register_oidc_auth(app, platform)
+    _register_keys_and_tokens(app, platform)
+    _register_deep_linking(app, platform)
+    _register_storage_frame(app)
+    _register_dynamic_registration(app, platform)
+    _register_state(app, platform)
+    return app
+
+
+def _register_course_pages(app: Flask, platform: DevPlatform) -> None:
+    """The course page, the page that frames a launch, and the bare login URL (for tests without a browser)."""
     @app.route("/")
     def course() -> str:
         return render_template("course.html", p=platform, links=list(platform.links.values()))
@@ -47,11 +61,15 @@ def create_platform_app(platform: DevPlatform) -> Flask:
                                  request.args.get("dl") == "1", request.args.get("client_id"))
         return jsonify(url=url)
 
+
+def _register_oidc_auth(app: Flask, platform: DevPlatform) -> None:
     @app.route("/auth", methods=["GET", "POST"])
     def auth() -> str:
         fields = platform.authorize(request.values.to_dict())
         return render_template("autopost.html", action=request.values["redirect_uri"], fields=fields)
 
+
+def _register_keys_and_tokens(app: Flask, platform: DevPlatform) -> None:
     @app.route("/jwks")
     def jwks() -> Response:
         return jsonify(platform.jwks())
@@ -62,6 +80,8 @@ def create_platform_app(platform: DevPlatform) -> Flask:
         conf.get_registration()
         return jsonify(conf.get_access_token(request.form.to_dict()))
 
+
+def _register_deep_linking(app: Flask, platform: DevPlatform) -> None:
     @app.route("/deep_link_return", methods=["POST"])
     def deep_link_return() -> str:
         try:
@@ -72,10 +92,14 @@ def create_platform_app(platform: DevPlatform) -> Flask:
             raise PlatformRefusal(f"invalid deep linking response: {exc.__class__.__name__}: {exc}") from exc
         return render_template("deep_link_done.html", p=platform, items=items)
 
+
+def _register_storage_frame(app: Flask) -> None:
     @app.route("/storage-frame")
     def storage_frame() -> str:
         return render_template("storage_frame.html")
 
+
+def _register_dynamic_registration(app: Flask, platform: DevPlatform) -> None:
     @app.route("/.well-known/openid-configuration")
     @app.route("/api/lti/security/openid-configuration")  # Canvas's address for it
     def openid_configuration() -> Response:
@@ -106,6 +130,9 @@ def create_platform_app(platform: DevPlatform) -> Flask:
         return jsonify(openid_configuration=platform.url("/.well-known/openid-configuration"),
                        registration_token=platform.new_registration_token())
 
+
+def _register_state(app: Flask, platform: DevPlatform) -> None:
+    """The LMS's memory as JSON, for the tests to read."""
     @app.route("/state")
     def state() -> Response:
         with platform.lock:
@@ -115,5 +142,3 @@ def create_platform_app(platform: DevPlatform) -> Flask:
                 "deep_link_results": platform.deep_link_results,
                 "registrations": list(platform.registrations),
             }, default=str), mimetype="application/json")
-
-    return app

@@ -13,10 +13,14 @@ from typing import Any
 import click
 from werkzeug.serving import make_server
 
-from lti_microcred.config import ConfigError, load_settings
-from lti_microcred.db import transaction
+from lti_microcred.app.factory import create_app
+from lti_microcred.app.setup import ensure_secret, initialise
+from lti_microcred.cli.common import print_urls
+from lti_microcred.core.config import ConfigError, load_settings
+from lti_microcred.core.db import transaction
 from lti_microcred.devplatform.app import create_platform_app
-from lti_microcred.devplatform.platform import DevPlatform, DevPlatformSetup
+from lti_microcred.devplatform.data import DevPlatformSetup
+from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.devplatform.seed import seed_demo
 from lti_microcred.lti.admin import PlatformSpec, add_platform
 from lti_microcred.services import Services
@@ -41,8 +45,6 @@ def start_in_thread(app: Any, host: str, port: int) -> Any:
 
 
 def run_demo(port: int, flavour: str = "canvas") -> None:
-    from lti_microcred.cli import ensure_secret, initialise, print_urls
-
     tool_url, lms_url = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
     if load_settings().is_production:
         raise ConfigError("the demo LMS is not for production; unset LTI_MICROCRED_ENV=production")
@@ -52,8 +54,6 @@ def run_demo(port: int, flavour: str = "canvas") -> None:
     platform = DevPlatform(DevPlatformSetup(base_url=lms_url, tool_base_url=tool_url, flavour=flavour))
     platform_id = register_dev_platform(services, platform)
     verify_url = seed_demo(services, platform_id, platform)
-    from lti_microcred import create_app
-
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     start_in_thread(create_platform_app(platform), "127.0.0.1", port + 1)
     tool = make_server("127.0.0.1", port, create_app(services=services), threaded=True)

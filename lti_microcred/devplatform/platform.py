@@ -3,7 +3,8 @@
 It signs real id_tokens with its own RSA key, serves its JWKS, validates Deep Linking responses against
 the tool's published keys, issues service tokens, and speaks Dynamic Registration. It plays Moodle
 (`lti_deployment_id`, no platform storage) or Canvas (`deployment_id`, `lti_storage_target`,
-institution roles); nothing in it imports the tool.
+institution roles); nothing in it imports the tool. This module holds its state (DevPlatform); the
+lti1p3platform classes it drives are in `adapters`, its set-up data in `data`.
 """
 
 from __future__ import annotations
@@ -11,71 +12,25 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
-from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
-from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
-from lti1p3platform.request import Request, TRequest
 
-from lti_microcred.devplatform import services
+from lti_microcred.devplatform.adapters import (
+    Launch,
+    LaunchSubject,
+    Login,
+    NoRequest,
+    PlatformConf,
+    PlatformRefusal,
+    PreflightRequest,
+)
+from lti_microcred.devplatform.data import DevLink, DevPlatformSetup, DevUser, pem_pair
+from lti_microcred.devplatform.urls import lineitem_url, site_url
 
-LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
-ROLE_URIS = {
-    "learner": [LIS + "membership#Learner"],
-    "instructor": [LIS + "membership#Instructor"],
-    "ta": [LIS + "membership#Instructor", LIS + "membership/Instructor#TeachingAssistant"],
-    "admin": [LIS + "system/person#Administrator", LIS + "institution/person#Administrator"],
-}
-CANVAS_EXTRA_ROLES = {
-    "learner": [LIS + "institution/person#Student", LIS + "system/person#User"],
-    "instructor": [LIS + "institution/person#Instructor", LIS + "system/person#User"],
-}
 STORAGE_FRAME = "post_message_forwarding"
-
-
-def _pem(key: rsa.RSAPrivateKey) -> tuple[str, str]:
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
-
-
-@dataclass
-class DevUser:
-    id: str
-    name: str
-    email: str
-    role: str
-    given_name: str = ""
-    family_name: str = ""
-
-
-@dataclass
-class DevLink:
-    id: str
-    title: str
-    course_id: str
-    custom: dict[str, str] = field(default_factory=dict)
-    line_item: dict[str, Any] | None = None
-
-
-@dataclass
-class DevPlatformSetup:
-    base_url: str
-    tool_base_url: str
-    flavour: str = "moodle"  # or "canvas"
-    client_id: str = "microcred-demo"
-    deployment_id: str = "1"
-    issuer: str = ""  # default: base_url; hosted Canvas signs as https://canvas.instructure.com from other hosts
-    course_id: str = "DEMO-101"
-    course_title: str = "Demo course: Data Analysis Micro-credential"
 
 
 class DevPlatform:
@@ -84,7 +39,7 @@ class DevPlatform:
     def __init__(self, setup: DevPlatformSetup, key: rsa.RSAPrivateKey | None = None) -> None:
         self.setup = setup
         self.key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.private_pem, self.public_pem = _pem(self.key)
+        self.private_pem, self.public_pem = pem_pair(self.key)
         self.lock = threading.RLock()
         self.users: dict[str, DevUser] = {
             "learner-1": DevUser("learner-1", "Lea Learner", "lea@example.edu", "learner", "Lea", "Learner"),
@@ -108,7 +63,7 @@ class DevPlatform:
         return self.setup.issuer or self.setup.base_url
 
     def url(self, path: str) -> str:
-        return self.setup.base_url.rstrip("/") + path
+        return site_url(self.setup, path)
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": self.registration().get_jwks()}
@@ -134,7 +89,7 @@ class DevPlatform:
                   client_id: str | None = None) -> str:
         """The OIDC login initiation URL the LMS frame opens, shaped like Moodle or Canvas send it."""
         hint = json.dumps({"link": link_id, "dl": deep_link, "course": self.setup.course_id})
-        login = _Login(_NoRequest(), self.config(client_id))
+        login = Login(NoRequest(), self.config(client_id))
         login.set_lti_message_hint(hint=hint)
         url = login.prepare_preflight_url(user_id)
         if self.setup.flavour == "canvas":
@@ -152,7 +107,7 @@ class DevPlatform:
             self.links[link.id] = link
             if line_item is not None:
                 item_id = "li-" + secrets.token_hex(6)
-                self.line_items[item_id] = {**line_item, "id": services.lineitem_url(self, item_id),
+                self.line_items[item_id] = {**line_item, "id": lineitem_url(self, item_id),
                                             "resourceLinkId": link.id}
                 link.line_item = self.line_items[item_id]
             return link
@@ -166,13 +121,19 @@ class DevPlatform:
         client_id = params["client_id"]
         user = self.users[params["login_hint"]]
         hint = json.loads(params.get("lti_message_hint") or "{}")
-        launch = _Launch(_PreflightRequest(params), self.config(client_id))
-        launch.subject = (self, user, hint)
+        launch = Launch(PreflightRequest(params), self.config(client_id))
+        launch.subject = self._launch_subject(user, hint)
         data = launch.lti_launch()
         fields = {"id_token": data["id_token"], "state": data["state"]}
         if self.setup.flavour == "canvas":
             fields["lti_storage_target"] = STORAGE_FRAME
         return fields
+
+    def _launch_subject(self, user: DevUser, hint: dict[str, Any]) -> LaunchSubject:
+        """The launch's user and link (the course navigation link when the hint names none we know)."""
+        link = self.links.get(hint.get("link") or "") or DevLink("rl-course-nav", "Micro-credentials",
+                                                               self.setup.course_id)
+        return LaunchSubject(self.setup, user, bool(hint.get("dl")), link, self.extra_claims, self.drop_claims)
 
     def _check_auth_request(self, params: dict[str, str]) -> list[str]:
         errors = []
@@ -266,90 +227,3 @@ class DevPlatform:
             answer_conf["deployment_id"] = self.setup.deployment_id
         answer["https://purl.imsglobal.org/spec/lti-tool-configuration"] = answer_conf
         return answer
-
-
-class PlatformRefusal(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class PlatformConf(LTI1P3PlatformConfAbstract):
-    def init_platform_config(self, **kwargs: Any) -> None:
-        self._registration = kwargs["registration"]
-
-    def get_registration_by_params(self, **kwargs: Any) -> Registration:
-        assert self._registration is not None
-        return self._registration
-
-
-class _NoRequest(Request):
-    def build_metadata(self, request: Any) -> TRequest:
-        return {"method": "GET", "form_data": {}, "get_data": {}, "headers": {}, "content_type": None, "path": "/",
-                "json": None}
-
-    def __init__(self) -> None:
-        self.request = self.build_metadata(None)
-
-
-class _PreflightRequest(_NoRequest):
-    def __init__(self, params: dict[str, str]) -> None:
-        super().__init__()
-        self.request["get_data"] = dict(params)
-
-
-class _Login(OIDCLoginAbstract):
-    def set_lti_message_hint(self, **kwargs: Any) -> None:
-        self._lti_message_hint = kwargs["hint"]
-
-    def get_redirect(self, url: str) -> str:
-        return url
-
-
-class _Launch(LTIAdvantageMessageLaunchAbstract):
-    """lti1p3platform's launch, with the claims a Moodle 4.5 or hosted Canvas launch carries."""
-
-    subject: tuple[DevPlatform, DevUser, dict[str, Any]]
-
-    def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
-        platform, user, hint = self.subject
-        setup = platform.setup
-        roles = list(ROLE_URIS.get(user.role, []))
-        if setup.flavour == "canvas":
-            roles += CANVAS_EXTRA_ROLES.get(user.role, [])
-        self.set_user_data(user.id, roles, user.name, user.email)
-        assert self.lti_claim_user_data is not None
-        self.lti_claim_user_data.update(given_name=user.given_name, family_name=user.family_name)
-        self.set_launch_context_claim(setup.course_id, [LIS + "course#CourseOffering"], setup.course_title,
-                                      setup.course_id)
-        self.set_launch_presentation_claim("iframe", platform.url("/"))
-        family = "moodle" if setup.flavour == "moodle" else "canvas"
-        platform_claim = {"guid": platform.url("/"), "name": f"Demo {family.capitalize()}",
-                          "version": "4.5.1" if family == "moodle" else "cloud", "product_family_code": family}
-        extra: dict[str, Any] = {"https://purl.imsglobal.org/spec/lti/claim/tool_platform": platform_claim}
-        self.set_nrps(services.memberships_url(platform))
-        if hint.get("dl"):
-            self.set_dl(platform.url("/deep_link_return"), title="Add content", accept_types={"ltiResourceLink"},
-                        extra_data={"session": secrets.token_hex(4)})
-            self.set_ags(services.lineitems_url(platform))
-        else:
-            link = platform.links.get(hint.get("link") or "") or DevLink("rl-course-nav", "Micro-credentials",
-                                                                       setup.course_id)
-            self.set_resource_link_claim(link.id, title=link.title)
-            if link.custom:
-                self.set_custom_parameters_claim(link.custom)
-            line_item_url = link.line_item["id"] if link.line_item else None
-            self.set_ags(services.lineitems_url(platform), line_item_url)
-        self.set_extra_claims(extra)
-        self.set_extra_claims(platform.extra_claims)
-        self._drop = set(platform.drop_claims)
-        self.set_id_token_expiration(300)
-
-    def get_launch_message(self, include_extra_claims: bool = True) -> dict[str, Any]:
-        message = super().get_launch_message(include_extra_claims)
-        for claim in getattr(self, "_drop", set()):
-            message.pop(claim, None)
-        return message
-
-    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> Any:
-        return launch_data

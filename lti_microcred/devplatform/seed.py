@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.audit import Actor
 from lti_microcred.competencies.models import Competency, Framework, MicroCredential
-from lti_microcred.credentials.issuance import issue
-from lti_microcred.db import Base, dialect_insert, transaction, utcnow
+from lti_microcred.core.db import Base, dialect_insert, transaction, utcnow
+from lti_microcred.credentials.issuing.issuance import issue
 from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.lti.models import Context, Deployment, Membership, User
 from lti_microcred.services import Services

@@ -1,11 +1,16 @@
-"""lti1p3platform's abstract AGS and NRPS services, implemented over the loopback LMS's memory."""
+"""lti1p3platform's abstract AGS and NRPS services, implemented over the loopback LMS's memory (DevServices).
+
+Moodle rescales scores to the line item's maximum, answers 400 for a user not enrolled and ignores older
+timestamps; Canvas answers 400 for a timestamp older than the last one and for scoreGiven without
+scoreMaximum, and counts a line item without resourceLinkId as a new assignment.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
 import typing as t
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lti1p3platform.exceptions import LineItemNotFoundException, LtiServiceException
 from lti1p3platform.lineitem import TLineItem
@@ -13,15 +18,13 @@ from lti1p3platform.membership import Context
 from lti1p3platform.score import TScore, UpdateScoreStatus
 from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService, TPage
 
-if TYPE_CHECKING:
-    from lti_microcred.devplatform.services import DevServices
+from lti_microcred.devplatform.services import DevServices
+from lti_microcred.devplatform.urls import lineitem_url, next_page_url
 
 IGNORED = {"NotReady", "Failed", "Pending"}  # gradingProgress values that carry no grade
 
 
 def _page(items: list[Any], page: int, limit: int | None, next_base: str, params: dict[str, Any]) -> TPage:
-    from lti_microcred.devplatform.services import next_page_url
-
     if not limit:
         return {"content": items, "has_next": False}
     start = (page - 1) * limit
@@ -62,8 +65,6 @@ class DevAgs(AssignmentsGradesService):
         return t.cast(TLineItem, item)
 
     def create_lineitem(self, creation_data: TLineItem) -> TLineItem:
-        from lti_microcred.devplatform.services import lineitem_url
-
         data = dict(creation_data)
         if not data.get("label") or not data.get("scoreMaximum"):
             raise LtiServiceException("label and scoreMaximum are required", 400)

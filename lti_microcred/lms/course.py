@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.core.db import dialect_insert, utcnow
 from lti_microcred.lms.models import CourseServices
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.models import Context, LaunchSession, ResourceLink

@@ -19,8 +19,8 @@ import requests
 import urllib3
 from requests.utils import parse_header_links
 
+from lti_microcred.core.outbound import OutboundError, OutboundHTTP
 from lti_microcred.lms.errors import AUTH, PERMANENT, TRANSIENT, ServiceError
-from lti_microcred.outbound import OutboundError, OutboundHTTP
 
 MAX_PAGES = 1000
 RETRY_STATUSES = frozenset({408, 429})

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_microcred.competencies.models import MicroCredential, Module
-from lti_microcred.db import dialect_insert, transaction, utcnow
+from lti_microcred.core.db import dialect_insert, transaction, utcnow
 from lti_microcred.lms.access import ServiceClient
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.course import endpoints

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_microcred.db import Base, UTCDateTime, utcnow
+from lti_microcred.core.db import Base, UTCDateTime, utcnow
 
 URL = String(2048)
 

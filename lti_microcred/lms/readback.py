@@ -13,14 +13,14 @@ from lti_microcred.competencies.audit import Actor
 from lti_microcred.competencies.models import Module, Requirement
 from lti_microcred.competencies.operations import record_lms_score
 from lti_microcred.competencies.rules import SCORE
-from lti_microcred.db import dialect_insert, transaction, utcnow
+from lti_microcred.core.db import dialect_insert, transaction, utcnow
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.errors import NotReady, ServiceError
 from lti_microcred.lms.models import CourseServices
 from lti_microcred.lti.models import Context, User
 
 if TYPE_CHECKING:
-    from lti_microcred.lms.runtime import LmsRuntime
+    from lti_microcred.lms.connection import LmsConnection
 
 ACTOR_LABEL = "LMS gradebook (grade sync)"
 
@@ -32,36 +32,36 @@ class ReadbackReport:
     recorded: int
 
 
-def lms_graded_modules(runtime: LmsRuntime, context_id: int) -> list[tuple[int, int]]:
+def lms_graded_modules(lms: LmsConnection, context_id: int) -> list[tuple[int, int]]:
     """(module id, platform id) of the course's modules whose requirements include an LMS score."""
-    with runtime.services.read_sessions() as session:
+    with lms.read_sessions() as session:
         graded = select(Requirement.module_id).where(Requirement.kind == SCORE)
         return [(r.id, r.platform_id) for r in session.execute(
             select(Module.id, Context.platform_id).join(Context, Context.id == Module.context_id)
             .where(Module.context_id == context_id, Module.id.in_(graded)).order_by(Module.id))]
 
 
-def read_back(runtime: LmsRuntime, context_id: int) -> ReadbackReport:
+def read_back(lms: LmsConnection, context_id: int) -> ReadbackReport:
     """Turn the LMS's results for the course's LMS-graded modules into evidence (one transaction each)."""
-    modules = lms_graded_modules(runtime, context_id)
+    modules = lms_graded_modules(lms, context_id)
     seen = recorded = 0
     try:
         for module_id, platform_id in modules:
             try:
-                column = runtime.columns.module(context_id, module_id, create=False)
+                column = lms.columns.module(context_id, module_id, create=False)
             except NotReady:
                 continue  # not placed, or no column in the LMS yet: nothing to read
-            results = Ags(runtime.client, platform_id).results(column.lineitem_url)
+            results = Ags(lms.client, platform_id).results(column.lineitem_url)
             seen += len(results)
-            recorded += _record(runtime, platform_id, context_id, module_id, results)
+            recorded += _record(lms, platform_id, context_id, module_id, results)
     except ServiceError as exc:
-        _note(runtime, context_id, str(exc))
+        _note(lms, context_id, str(exc))
         raise
-    _note(runtime, context_id, None)
+    _note(lms, context_id, None)
     return ReadbackReport(len(modules), seen, recorded)
 
 
-def _record(runtime: LmsRuntime, platform_id: int, context_id: int, module_id: int,
+def _record(lms: LmsConnection, platform_id: int, context_id: int, module_id: int,
             results: list[dict[str, Any]]) -> int:
     scores = [(str(r["userId"])[:255], float(r["resultScore"]), float(r.get("resultMaximum") or 1.0))
               for r in results if r.get("userId") and isinstance(r.get("resultScore"), int | float)]
@@ -69,7 +69,7 @@ def _record(runtime: LmsRuntime, platform_id: int, context_id: int, module_id: i
         return 0
     actor = Actor(platform_id, context_id, None, ACTOR_LABEL, "system")
     recorded = 0
-    with transaction(runtime.services.sessions) as session:
+    with transaction(lms.sessions) as session:
         for sub, given, maximum in scores:
             if maximum <= 0 or given < 0:
                 continue
@@ -90,9 +90,9 @@ def _learner(session: Any, platform_id: int, sub: str) -> int:
     return int(session.execute(select(User.id).where(User.platform_id == platform_id, User.sub == sub)).scalar_one())
 
 
-def _note(runtime: LmsRuntime, context_id: int, error: str | None) -> None:
+def _note(lms: LmsConnection, context_id: int, error: str | None) -> None:
     values: dict[str, Any] = {"readback_error": error[:2000] if error else None}
     if error is None:
         values["readback_dt"] = utcnow()
-    with transaction(runtime.services.sessions) as session:
+    with transaction(lms.sessions) as session:
         session.execute(update(CourseServices).where(CourseServices.context_id == context_id).values(**values))

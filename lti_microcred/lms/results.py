@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_microcred import outbox
-from lti_microcred.competencies import awarding
+from lti_microcred.competencies import awarding, rule_inputs
 from lti_microcred.competencies.models import Module, Requirement
 from lti_microcred.competencies.rules import ACHIEVED, SCORE, CredentialResult, evaluate
-from lti_microcred.db import utcnow
+from lti_microcred.core import outbox
+from lti_microcred.core.db import utcnow
 from lti_microcred.lms.ags import iso
 from lti_microcred.lti.models import Context, User
 
@@ -77,8 +77,8 @@ def enqueue_module_results(session: Session, learner_id: int, context_id: int,
 
 
 def _evaluate(session: Session, learner_id: int, context_id: int, credential_ids: set[int]) -> list[CredentialResult]:
-    facts = awarding.learner_facts(session, learner_id, context_id)
-    return [evaluate(awarding.credential_spec(session, cid), facts) for cid in sorted(credential_ids)]
+    facts = rule_inputs.learner_facts(session, learner_id, context_id)
+    return [evaluate(rule_inputs.credential_spec(session, cid), facts) for cid in sorted(credential_ids)]
 
 
 def enqueue_module_result(session: Session, platform_id: int, module: Module, learner_id: int, sub: str,

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from lti_microcred import outbox
-from lti_microcred.db import transaction, utcnow
+from lti_microcred.core import outbox
+from lti_microcred.core.db import transaction, utcnow
 from lti_microcred.lms.course import note_launches
 from lti_microcred.lms.models import CourseServices
 from lti_microcred.lms.readback import read_back
@@ -25,8 +25,10 @@ from lti_microcred.lti.models import LaunchSession
 from lti_microcred.lti.sessions import SessionPurge, replay_window_seconds
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from lti_microcred.core.config import Settings
     from lti_microcred.lms.delivery.jobs import Job
-    from lti_microcred.lms.runtime import LmsRuntime
 
 log = logging.getLogger(__name__)
 ROSTER_SYNC, GRADE_READBACK = "lms_roster_sync", "lms_grade_readback"
@@ -35,15 +37,14 @@ TICK_SECONDS = 5.0
 
 
 class Scheduler:
-    def __init__(self, runtime: LmsRuntime, tick_seconds: float = TICK_SECONDS) -> None:
-        self.runtime = runtime
+    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session], settings: Settings,
+                 tick_seconds: float = TICK_SECONDS) -> None:
+        self.sessions, self.read_sessions, self.settings = sessions, read_sessions, settings
         self.tick_seconds = tick_seconds
         self._cursor: int | None = None
         self._next = 0.0
-        settings = runtime.services.settings
         self.purge_sessions = SessionPurge(
-            runtime.services.sessions, runtime.services.read_sessions,
-            replay_window_seconds(settings.iat_max_age_seconds, settings.clock_skew_seconds))
+            sessions, read_sessions, replay_window_seconds(settings.iat_max_age_seconds, settings.clock_skew_seconds))
 
     def tick(self, force: bool = False) -> int:
         """Scan launches and queue due jobs, at most every tick_seconds; returns how many jobs were queued."""
@@ -53,8 +54,8 @@ class Scheduler:
         self.purge_sessions()  # every few minutes at most; ended launch sessions would pile up forever
         if not self._anything_to_do():
             return 0  # the usual case: no write transaction (SQLite has one writer for everyone)
-        settings = self.runtime.services.settings
-        with transaction(self.runtime.services.sessions) as session:
+        settings = self.settings
+        with transaction(self.sessions) as session:
             if self._cursor is None:
                 self._cursor = int(session.execute(select(func.max(CourseServices.last_launch_id))).scalar() or 0)
             scanned, _ = note_launches(session, max(0, self._cursor - LOOKBACK))
@@ -68,7 +69,7 @@ class Scheduler:
 
     def _anything_to_do(self) -> bool:
         now = utcnow()
-        with self.runtime.services.read_sessions() as session:
+        with self.read_sessions() as session:
             newest = session.execute(select(func.max(LaunchSession.id))  # launches note_launches would read
                                      .where(LaunchSession.context_id.is_not(None))).scalar() or 0
             due = session.execute(select(CourseServices.id).where(
@@ -98,8 +99,8 @@ def queue_job(session: Any, kind: str, platform_id: int, context_id: int) -> Non
 
 
 def roster_job(job: Job) -> None:
-    sync_roster(job.runtime, job.message.data["context_id"])
+    sync_roster(job.lms, job.message.data["context_id"])
 
 
 def readback_job(job: Job) -> None:
-    read_back(job.runtime, job.message.data["context_id"])
+    read_back(job.lms, job.message.data["context_id"])

@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from lti_microcred.core.outbound import OutboundError, OutboundHTTP
 from lti_microcred.lms.errors import PERMANENT, TRANSIENT, ServiceError
 from lti_microcred.lms.http import retry_after_seconds
 from lti_microcred.lti.keys import ToolKeyRing
 from lti_microcred.lti.registry import PlatformInfo
-from lti_microcred.outbound import OutboundError, OutboundHTTP
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 300  # seconds: the assertion only has to reach the token endpoint

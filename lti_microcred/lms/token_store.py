@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_microcred.crypto_box import SecretBox, SecretBoxError
-from lti_microcred.db import dialect_insert, transaction
+from lti_microcred.core.crypto_box import SecretBox, SecretBoxError
+from lti_microcred.core.db import dialect_insert, transaction
 from lti_microcred.lms.models import AccessTokenRow
 from lti_microcred.lms.token import AccessToken
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_microcred.db import utcnow
+from lti_microcred.core.db import utcnow
 from lti_microcred.lti.models import Deployment, Platform
 from lti_microcred.lti.platform_keys import parse_key_set
 

@@ -14,7 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from lti_microcred.crypto_box import b64url_decode
+from lti_microcred.core.crypto_box import b64url_decode
 from lti_microcred.lti.errors import BadSignature, Expired, InvalidClaim, IssuedInFuture, MalformedToken, MissingClaim
 
 HASHES: dict[str, type[hashes.SHA256] | type[hashes.SHA384] | type[hashes.SHA512]] = {

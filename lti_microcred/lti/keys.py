@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_microcred.crypto_box import SecretBox, jwk_thumbprint
-from lti_microcred.db import utcnow
+from lti_microcred.core.crypto_box import SecretBox, jwk_thumbprint
+from lti_microcred.core.db import utcnow
 from lti_microcred.lti.models import ToolKey
 
 KEY_SIZE = 2048

@@ -22,7 +22,8 @@ from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.request import Request
 from pylti1p3.session import SessionService
 
-from lti_microcred.crypto_box import b64url_decode
+from lti_microcred.core.crypto_box import b64url_decode
+from lti_microcred.core.signing import Signer
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.errors import (
     ForeignTarget,
@@ -42,7 +43,6 @@ from lti_microcred.lti.jws import check_times, verify_signature
 from lti_microcred.lti.platform_keys import ALLOWED_ALGS, PlatformKeyCache
 from lti_microcred.lti.registry import DeploymentInfo, PlatformInfo, Registry
 from lti_microcred.lti.state import LoginState, nonce_for, read_state, target_hash
-from lti_microcred.signing import Signer
 
 MAX_ID_TOKEN_LENGTH = 64 * 1024
 

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+from lti_microcred.core.signing import Signer
 from lti_microcred.lti.errors import ForeignTarget, MissingParameter
 from lti_microcred.lti.launch import is_our_url
 from lti_microcred.lti.registry import PlatformInfo, Registry
 from lti_microcred.lti.state import LoginState, issue_state, nonce_for
-from lti_microcred.signing import Signer
 
 MAX_PARAM_LENGTH = 4096
 STORAGE_TARGET_PATTERN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_microcred.db import Base, TimestampMixin, UTCDateTime, utcnow
+from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
 
 URL = String(2048)
 LTI_ID = String(255)

@@ -20,7 +20,7 @@ from sqlalchemy import Table, and_, bindparam, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.core.db import dialect_insert, utcnow
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.errors import NonceReused, Replayed
 from lti_microcred.lti.launch import ToolMessageLaunch

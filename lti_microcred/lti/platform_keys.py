@@ -14,9 +14,9 @@ from typing import Any
 
 import jwt
 
+from lti_microcred.core.outbound import OutboundError, OutboundHTTP
 from lti_microcred.lti.errors import KeySetUnavailable, UnknownKey, UnsupportedAlgorithm
 from lti_microcred.lti.registry import PlatformInfo
-from lti_microcred.outbound import OutboundError, OutboundHTTP
 
 ALLOWED_ALGS = frozenset({"RS256", "RS384", "RS512"})
 

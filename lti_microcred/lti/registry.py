@@ -17,7 +17,7 @@ from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.core.db import dialect_insert, utcnow
 from lti_microcred.lti.errors import (
     AmbiguousClient,
     DeploymentDisabled,

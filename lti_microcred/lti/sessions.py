@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_microcred.db import UTCDateTime, transaction, utcnow
+from lti_microcred.core.db import UTCDateTime, transaction, utcnow
+from lti_microcred.core.signing import Signer
 from lti_microcred.lti.errors import SessionExpired, StateMismatch
 from lti_microcred.lti.models import Context, Deployment, LaunchSession, Platform, ResourceLink, User
 from lti_microcred.lti.persistence import state_hash, token_hash
 from lti_microcred.lti.roles import ROLE_LABELS, STAFF_ROLES
-from lti_microcred.signing import Signer
 
 log = logging.getLogger(__name__)
 CSRF_PURPOSE = "csrf"

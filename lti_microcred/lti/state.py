@@ -10,9 +10,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from lti_microcred.crypto_box import b64url
+from lti_microcred.core.crypto_box import b64url
+from lti_microcred.core.signing import BadToken, Signer, TokenExpired
 from lti_microcred.lti.errors import StateExpired, StateMismatch
-from lti_microcred.signing import BadToken, Signer, TokenExpired
 
 STATE_PURPOSE = "oidc-state"
 NONCE_PURPOSE = "oidc-nonce"

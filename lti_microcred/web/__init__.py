@@ -1,4 +1,5 @@
-"""Server-rendered views: the public pages and everything a launched session can see."""
+"""Server-rendered views, by audience: `public/` (anyone), `learner/`, `staff/`, `lti/` (the endpoints the LMS
+calls and the Deep Linking picker) and `common/` (what they share). Templates follow the same folders."""
 
 from __future__ import annotations
 
@@ -7,29 +8,28 @@ from typing import Any
 
 from flask import Flask, Response
 
-from lti_microcred.competencies.definitions import PARTICIPATION_FORMS
-from lti_microcred.web import (
-    attest,
-    course_credentials,
-    course_roster,
-    credential_structure,
-    credentials_public,
-    deep_link,
-    files,
+from lti_microcred.competencies.credential_fields import PARTICIPATION_FORMS
+from lti_microcred.web import home
+from lti_microcred.web.common import files
+from lti_microcred.web.common.errors import register_error_pages
+from lti_microcred.web.common.guards import template_globals
+from lti_microcred.web.learner import credentials as learner_credentials
+from lti_microcred.web.learner import dashboard as learner_dashboard
+from lti_microcred.web.lti import deep_link, views
+from lti_microcred.web.public import attest, pages
+from lti_microcred.web.public import credentials as public_credentials
+from lti_microcred.web.staff import (
     frameworks,
     gradebook,
-    home,
-    instructor_credentials,
-    issuer_admin,
+    issued_credentials,
+    issuer,
     learner,
-    learner_detail,
     matrix,
-    my_credentials,
-    public,
+    microcredential_structure,
+    microcredentials,
     review,
+    roster,
 )
-from lti_microcred.web.errors import register_error_pages
-from lti_microcred.web.guards import template_globals
 
 # Tokens travel in URLs inside the LMS iframe, so no referrer leaves our origin.
 SECURITY_HEADERS = {
@@ -38,12 +38,19 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
 }
 UPLOAD_ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.txt,.csv,.md,.docx,.xlsx,.pptx,.odt,.mp4"
-BLUEPRINTS = (public, home, deep_link, frameworks, learner, files, attest, instructor_credentials,
-              credential_structure, review, matrix, learner_detail, credentials_public, my_credentials, issuer_admin,
-              course_credentials, gradebook, course_roster)
+BLUEPRINTS = (
+    pages, public_credentials, attest,  # anyone
+    home, files,  # every launched role
+    learner_dashboard, learner_credentials,  # learners
+    microcredentials, microcredential_structure, review, matrix, learner, frameworks, issuer, issued_credentials,
+    gradebook, roster,  # staff
+    deep_link,  # the Deep Linking picker
+)
 
 
 def register_web(app: Flask) -> None:
+    app.register_blueprint(views.bp)  # /lti/…: what the LMS calls
+    app.register_blueprint(views.well_known)
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     register_error_pages(app)

@@ -8,9 +8,10 @@ from werkzeug.wrappers import Response
 from lti_microcred.competencies.operations import module_by_key
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.roles import LEARNER
-from lti_microcred.requestctx import db
-from lti_microcred.web import instructor, learner
-from lti_microcred.web.guards import current_session, session_blueprint
+from lti_microcred.web.common.context import db
+from lti_microcred.web.common.guards import current_session, session_blueprint
+from lti_microcred.web.learner import dashboard as learner
+from lti_microcred.web.staff import dashboard as instructor
 
 bp = session_blueprint("session", __name__)
 
@@ -25,4 +26,4 @@ def entry() -> Response | str:
     if s.context_id is not None and s.is_staff:
         return instructor.dashboard()
     module = module_by_key(db(), s.context_id, s.module_key) if s.context_id and s.module_key else None
-    return render_template("home/other.html", s=s, module=module)
+    return render_template("home_other.html", s=s, module=module)

@@ -11,10 +11,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from lti_microcred import create_app
-from lti_microcred.config import load_settings
+from lti_microcred.core.config import load_settings
 from lti_microcred.devplatform.app import create_platform_app
+from lti_microcred.devplatform.data import DevPlatformSetup
 from lti_microcred.devplatform.demo import register_dev_platform, start_in_thread
-from lti_microcred.devplatform.platform import DevPlatform, DevPlatformSetup
+from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.services import Services
 from tests.conftest import free_port
 from tests.support.driver import LmsHandle

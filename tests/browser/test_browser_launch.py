@@ -78,7 +78,7 @@ def test_learner_page_fits_a_phone_screen(chromium: Any, canvas: LmsHandle) -> N
 
 
 def test_refusal_is_readable_inside_the_frame(page: Any, moodle: LmsHandle, services: Any) -> None:
-    from lti_microcred.db import transaction
+    from lti_microcred.core.db import transaction
     from lti_microcred.lti.models import Platform
 
     with transaction(services.sessions) as session:

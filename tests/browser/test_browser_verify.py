@@ -12,8 +12,8 @@ import requests
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
-from lti_microcred.credentials.issuance import revoke_award_credential
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
+from lti_microcred.credentials.issuing.credential_status import revoke_award_credential
 from tests.issuing.test_public_urls import issued
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from lti_microcred.competencies.importers import import_framework
 from lti_microcred.competencies.importers.catalogue import competency_tree
 from lti_microcred.competencies.models import AuditEntry, Competency, Framework
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
 from tests.test_cli import microcred

@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select
 
 from lti_microcred.competencies.importers import FrameworkImportError, ImportReport, import_framework
 from lti_microcred.competencies.models import Competency, Framework
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.lti.models import Platform
 from lti_microcred.services import Services
 

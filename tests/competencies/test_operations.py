@@ -25,8 +25,8 @@ from lti_microcred.competencies.models import (
     Evidence,
     Requirement,
 )
-from lti_microcred.db import utcnow
-from lti_microcred.outbox import OutboxMessage
+from lti_microcred.core.db import utcnow
+from lti_microcred.core.outbox import OutboxMessage
 from tests.support.factories import Institution, fields, institution
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lti_microcred.competencies.awarding import fact_of
+from lti_microcred.competencies.rule_inputs import fact_of
 from lti_microcred.competencies.rules import (
     ACHIEVED,
     EVIDENCE_COUNT,

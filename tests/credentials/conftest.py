@@ -13,12 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from lti_microcred.credentials.builder import build_open_badge_credential
-from lti_microcred.credentials.clr import build_clr_credential, stacking
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
-from lti_microcred.credentials.didweb import build_did_document, multikey_id
-from lti_microcred.credentials.keys import KeyResolver, document_resolver
-from lti_microcred.credentials.model import (
+from lti_microcred.credentials.documents.clr import build_clr_credential, stacking
+from lti_microcred.credentials.documents.data import (
     Achievement,
     Address,
     Alignment,
@@ -31,7 +27,11 @@ from lti_microcred.credentials.model import (
     ResultDescription,
     StatusEntry,
 )
-from lti_microcred.credentials.status_list import StatusList, build_status_list_credential
+from lti_microcred.credentials.documents.openbadge import build_open_badge_credential
+from lti_microcred.credentials.issuing.didweb import build_did_document, multikey_id
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver, document_resolver
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, sign
+from lti_microcred.credentials.status.bitstring import StatusList, build_status_list_credential
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 ISSUER = "did:web:credentials.example.edu"

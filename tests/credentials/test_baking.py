@@ -9,9 +9,9 @@ import zlib
 
 import pytest
 
-from lti_microcred.credentials.baking_png import KEYWORD, bake_png, extract_png
-from lti_microcred.credentials.baking_svg import bake_svg, extract_svg
 from lti_microcred.credentials.errors import BakingError
+from lti_microcred.credentials.images.png_baking import KEYWORD, bake_png, extract_png
+from lti_microcred.credentials.images.svg_baking import bake_svg, extract_svg
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from lti_microcred.credentials.builder import build_open_badge_credential
-from lti_microcred.credentials.canonical import canonicalize_with_report
-from lti_microcred.credentials.clr import Association, build_clr_credential, stacking
 from lti_microcred.credentials.contexts import CLR_V2P0, MICROCRED_VOCAB, OB_V3P0, VC_V2, extension_context_url
-from lti_microcred.credentials.dataintegrity import Ed25519Signer
+from lti_microcred.credentials.documents.clr import Association, build_clr_credential, stacking
+from lti_microcred.credentials.documents.data import EuMicrocredentialInfo, HashedIdentity, IssuerProfile
+from lti_microcred.credentials.documents.ob2 import build_ob2_assertion, build_ob2_badge_class, build_ob2_issuer
+from lti_microcred.credentials.documents.openbadge import build_open_badge_credential
 from lti_microcred.credentials.errors import CredentialError
-from lti_microcred.credentials.model import EuMicrocredentialInfo, HashedIdentity, IssuerProfile
-from lti_microcred.credentials.ob2 import build_ob2_assertion, build_ob2_badge_class, build_ob2_issuer
+from lti_microcred.credentials.proofs.canonical import canonicalize_with_report
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer
 
 from .conftest import NOW, build_clr, eu_info, full_achievement, full_award, minimal_achievement, minimal_award
 

@@ -10,20 +10,20 @@ from typing import Any
 
 import pytest
 
-from lti_microcred.credentials.canonical import Limits, canonicalize, canonicalize_with_report
 from lti_microcred.credentials.contexts import (
     MICROCRED_VOCAB,
     document_loader,
     extension_context_url,
     microcred_context_document,
 )
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
 from lti_microcred.credentials.errors import (
     CanonicalizationTimeout,
     InputTooLargeError,
     UndefinedTermError,
     UnknownContextError,
 )
+from lti_microcred.credentials.proofs.canonical import Limits, canonicalize, canonicalize_with_report
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, sign
 
 
 @pytest.fixture()

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, proofs_of, sign, verify_proof
 from lti_microcred.credentials.errors import CredentialError, ProofError
-from lti_microcred.credentials.keys import KeyResolver
-from lti_microcred.credentials.multikey import (
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, proofs_of, sign, verify_proof
+from lti_microcred.credentials.proofs.multikey import (
     base58btc_decode,
     base58btc_encode,
     ed25519_private_key_from_multibase,
@@ -21,8 +21,8 @@ from lti_microcred.credentials.multikey import (
     ed25519_public_key_from_multibase,
     ed25519_public_key_to_multibase,
 )
-from lti_microcred.credentials.verdict import CheckName, Outcome
-from lti_microcred.credentials.verify import verify_credential
+from lti_microcred.credentials.verification.verdict import CheckName, Outcome
+from lti_microcred.credentials.verification.verifier import verify_credential
 
 from .conftest import NOW
 

@@ -8,7 +8,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from lti_microcred.credentials.didweb import (
+from lti_microcred.credentials.errors import KeyResolutionError
+from lti_microcred.credentials.issuing.didweb import (
     did_web,
     did_web_document_url,
     did_web_from_url,
@@ -16,8 +17,7 @@ from lti_microcred.credentials.didweb import (
     jwk_thumbprint,
     multikey_id,
 )
-from lti_microcred.credentials.errors import KeyResolutionError
-from lti_microcred.credentials.keys import document_resolver, resolve_in_document
+from lti_microcred.credentials.proofs.controller_keys import document_resolver, resolve_in_document
 
 from .conftest import ISSUER
 

@@ -10,12 +10,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lti_microcred.credentials.canonical import canonicalize_with_report
 from lti_microcred.credentials.contexts import OB_V3P0, VC_V2
 from lti_microcred.credentials.errors import CredentialError
-from lti_microcred.credentials.keys import KeyResolver
-from lti_microcred.credentials.verdict import Verdict
-from lti_microcred.credentials.verify import verify_credential
+from lti_microcred.credentials.proofs.canonical import canonicalize_with_report
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver
+from lti_microcred.credentials.verification.verdict import Verdict
+from lti_microcred.credentials.verification.verifier import verify_credential
 
 from .conftest import NOW
 

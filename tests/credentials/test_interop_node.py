@@ -20,8 +20,6 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from lti_microcred.credentials.builder import build_open_badge_credential
-from lti_microcred.credentials.canonical import canonicalize
 from lti_microcred.credentials.contexts import (
     DATA_INTEGRITY_V2,
     DID_V1,
@@ -32,13 +30,15 @@ from lti_microcred.credentials.contexts import (
     bundled_context_urls,
     load_context,
 )
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, proofs_of, sign
-from lti_microcred.credentials.keys import KeyResolver
-from lti_microcred.credentials.model import IssuerProfile, StatusEntry
-from lti_microcred.credentials.multikey import ed25519_private_key_to_multibase, ed25519_public_key_to_multibase
-from lti_microcred.credentials.status_list import StatusList, build_status_list_credential
-from lti_microcred.credentials.verdict import CheckName
-from lti_microcred.credentials.verify import verify_credential
+from lti_microcred.credentials.documents.data import IssuerProfile, StatusEntry
+from lti_microcred.credentials.documents.openbadge import build_open_badge_credential
+from lti_microcred.credentials.proofs.canonical import canonicalize
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, proofs_of, sign
+from lti_microcred.credentials.proofs.multikey import ed25519_private_key_to_multibase, ed25519_public_key_to_multibase
+from lti_microcred.credentials.status.bitstring import StatusList, build_status_list_credential
+from lti_microcred.credentials.verification.verdict import CheckName
+from lti_microcred.credentials.verification.verifier import verify_credential
 from tests.support.interop import INTEROP, interop_node
 
 from .conftest import ISSUER, NOW, OTHER_ISSUER, STATUS_URL, SUSPENSION_URL, full_achievement, full_award

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lti_microcred.credentials import ob2
+from lti_microcred.credentials.documents import ob2
 
 ShapeMap = dict[str, Callable[[], dict[str, Any]]]
 

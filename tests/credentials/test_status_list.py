@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from lti_microcred.credentials import status_list
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
 from lti_microcred.credentials.errors import StatusListError
-from lti_microcred.credentials.keys import KeyResolver
-from lti_microcred.credentials.status_list import (
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, sign
+from lti_microcred.credentials.status import bitstring as status_list
+from lti_microcred.credentials.status.bitstring import (
     MIN_ENTRIES,
     StatusList,
     allocate_index,
@@ -20,7 +20,7 @@ from lti_microcred.credentials.status_list import (
     build_status_list_credential,
     read_status,
 )
-from lti_microcred.credentials.verify import verify_credential
+from lti_microcred.credentials.verification.verifier import verify_credential
 
 from .conftest import ISSUER, NOW, STATUS_URL
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, create_proof, hash_data, verify_proof
-from lti_microcred.credentials.keys import document_resolver
-from lti_microcred.credentials.multikey import (
+from lti_microcred.credentials.proofs.controller_keys import document_resolver
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, create_proof, hash_data, verify_proof
+from lti_microcred.credentials.proofs.multikey import (
     ed25519_private_key_from_multibase,
     ed25519_public_key_to_multibase,
 )
-from lti_microcred.credentials.verify import verify_credential
+from lti_microcred.credentials.verification.verifier import verify_credential
 
 DATA = Path(__file__).parent / "data"
 SECRET_KEY_HEX = (

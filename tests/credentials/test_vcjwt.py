@@ -12,12 +12,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from lti_microcred.credentials.didweb import jwk_id
 from lti_microcred.credentials.errors import ProofError, VcJwtError
-from lti_microcred.credentials.keys import KeyResolver
-from lti_microcred.credentials.vcjwt import decode, encode
-from lti_microcred.credentials.verdict import CheckName, Outcome
-from lti_microcred.credentials.verify import verify_credential
+from lti_microcred.credentials.issuing.didweb import jwk_id
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver
+from lti_microcred.credentials.proofs.vcjwt import decode, encode
+from lti_microcred.credentials.verification.verdict import CheckName, Outcome
+from lti_microcred.credentials.verification.verifier import verify_credential
 
 from .conftest import ISSUER, NOW
 

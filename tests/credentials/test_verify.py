@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
-from lti_microcred.credentials.didweb import jwk_id
-from lti_microcred.credentials.keys import KeyResolver, document_resolver
-from lti_microcred.credentials.status_list import StatusList, build_status_list_credential
-from lti_microcred.credentials.vcjwt import encode
-from lti_microcred.credentials.verdict import CheckName, Outcome, Verdict
-from lti_microcred.credentials.verify import verify_credential
+from lti_microcred.credentials.issuing.didweb import jwk_id
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver, document_resolver
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, sign
+from lti_microcred.credentials.proofs.vcjwt import encode
+from lti_microcred.credentials.status.bitstring import StatusList, build_status_list_credential
+from lti_microcred.credentials.verification.verdict import CheckName, Outcome, Verdict
+from lti_microcred.credentials.verification.verifier import verify_credential
 
 from .conftest import ISSUER, NOW, OTHER_ISSUER, STATUS_URL, SUSPENSION_URL
 

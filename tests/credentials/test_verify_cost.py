@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from lti_microcred.credentials.builder import build_open_badge_credential
-from lti_microcred.credentials.canonical import Limits, _BoundedProcessor
-from lti_microcred.credentials.clr import build_clr_credential
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
-from lti_microcred.credentials.keys import KeyResolver, ResolvedKey
-from lti_microcred.credentials.model import IssuerProfile
-from lti_microcred.credentials.status_check import MAX_STATUS_ENTRIES, status_check
-from lti_microcred.credentials.verdict import CheckName, Outcome
-from lti_microcred.credentials.verify import MAX_EMBEDDED, MAX_PROOFS, verify_credential
+from lti_microcred.credentials.documents.clr import build_clr_credential
+from lti_microcred.credentials.documents.data import IssuerProfile
+from lti_microcred.credentials.documents.openbadge import build_open_badge_credential
+from lti_microcred.credentials.proofs.canonical import Limits, _BoundedProcessor
+from lti_microcred.credentials.proofs.controller_keys import KeyResolver, ResolvedKey
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, sign
+from lti_microcred.credentials.verification.status_check import MAX_STATUS_ENTRIES, status_check
+from lti_microcred.credentials.verification.verdict import CheckName, Outcome
+from lti_microcred.credentials.verification.verifier import MAX_EMBEDDED, MAX_PROOFS, verify_credential
 
 from .conftest import NOW, minimal_achievement, minimal_award
 

@@ -14,13 +14,14 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.devplatform.app import create_platform_app
+from lti_microcred.devplatform.data import DevPlatformSetup
 from lti_microcred.devplatform.demo import start_in_thread
-from lti_microcred.devplatform.platform import DevPlatform, DevPlatformSetup
+from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.lti.admin import activate
 from lti_microcred.lti.models import Deployment, Platform
-from lti_microcred.lti.registration import issuer_matches_configuration, make_invite
+from lti_microcred.lti.registration import issuer_matches_configuration
 from lti_microcred.services import Services
 from tests.conftest import free_port
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
@@ -113,7 +114,8 @@ def hosted_canvas(services: Services, live_tool: str) -> Iterator[LmsHandle]:
 def test_hosted_canvas_registration_with_an_invite_is_active_at_once(hosted_canvas: LmsHandle, config_host: str,
                                                                     browser: Browser, services,
                                                                     db_session) -> None:
-    done = register(browser, hosted_canvas, invite=make_invite(services), config_url=config_host + CANVAS_CONFIG_PATH)
+    done = register(browser, hosted_canvas, invite=services.registrar.make_invite(),
+                    config_url=config_host + CANVAS_CONFIG_PATH)
     assert done.status_code == 200, reason_of(done)
     assert 'data-status="active"' in done.text
     client_id = new_client_id(hosted_canvas)

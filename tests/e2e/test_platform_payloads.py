@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.lms.models import CourseServices
-from lti_microcred.lms.runtime import LmsRuntime
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.admin import activate
 from lti_microcred.lti.models import Context, LaunchSession, Membership, ResourceLink, User
+from lti_microcred.services import lms_runtime
 from tests.support.driver import Browser, LmsHandle, LoginStep, data_attr, reason_of
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "launches"
@@ -96,7 +96,7 @@ def test_older_moodle_admin_teacher_with_family_code(moodle: LmsHandle, browser:
     assert data_attr(page.text, "role") == "instructor"  # the context role, not the site-admin roles
     assert db_session.scalars(select(Membership.role)).one() == "instructor"
     # Moodle 3.x names its product `family_code` (4.x: product_family_code); Moodle's quirks depend on it.
-    runtime = LmsRuntime(services)
+    runtime = lms_runtime(services)
     runtime.scheduler.tick(force=True)
     with services.read_sessions() as session:
         course = session.scalars(select(CourseServices)).one()

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select, update
 
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.admin import PlatformSpec, activate, add_platform
 from lti_microcred.lti.models import Deployment, Platform
@@ -110,7 +110,7 @@ def test_token_issued_in_the_future(moodle: LmsHandle, browser: Browser) -> None
 
 def test_expired_state(moodle: LmsHandle, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
     real_time = time.time
-    monkeypatch.setattr("lti_microcred.signing.time.time", lambda: real_time() - 3600)
+    monkeypatch.setattr("lti_microcred.core.signing.time.time", lambda: real_time() - 3600)
     login = start(browser, moodle)  # the tool issues the state "an hour ago"
     monkeypatch.undo()
     token = moodle.sign(moodle.valid_claims(login))

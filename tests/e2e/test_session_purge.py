@@ -7,12 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, update
 
-from lti_microcred.db import transaction, utcnow
-from lti_microcred.lms.runtime import LmsRuntime
+from lti_microcred.core.db import transaction, utcnow
 from lti_microcred.lti import sessions as launch_sessions
 from lti_microcred.lti.models import LaunchSession
 from lti_microcred.lti.sessions import SessionPurge, purge_expired, replay_window_seconds
-from lti_microcred.services import Services
+from lti_microcred.services import Services, lms_runtime
 from tests.support.driver import Browser, LmsHandle, reason_of
 
 
@@ -49,7 +48,7 @@ def test_the_scheduler_tick_deletes_ended_sessions_and_ids_keep_growing(moodle: 
         assert browser.launch(moodle, "learner-1").status_code == 200
     before = session_ids(services)
     age_sessions(services, created_ago=dt.timedelta(days=1), expired_ago=dt.timedelta(hours=1))
-    LmsRuntime(services).scheduler.tick(force=True)
+    lms_runtime(services).scheduler.tick(force=True)
     assert session_ids(services) == before[-1:]  # the newest row stays: SQLite would hand its id out again
     assert browser.launch(moodle, "learner-1").status_code == 200
     assert session_ids(services)[-1] > before[-1]  # so the scheduler, which reads launches by id, sees it

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from lti_microcred.core.db import transaction
 from lti_microcred.credentials.models import IssuerProfile
-from lti_microcred.db import transaction
 from tests.support.issuer import issuer_restored
 
 ADDRESS = {"street_address": "College Green 1", "postal_code": "D02 PN40", "locality": "Dublin", "country": "IE"}

@@ -11,10 +11,10 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from lti_microcred.credentials.builder import build_open_badge_credential
-from lti_microcred.credentials.dataintegrity import Ed25519Signer, sign
-from lti_microcred.credentials.model import IssuerProfile
-from lti_microcred.credentials.multikey import ed25519_public_key_to_multibase
+from lti_microcred.credentials.documents.data import IssuerProfile
+from lti_microcred.credentials.documents.openbadge import build_open_badge_credential
+from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer, sign
+from lti_microcred.credentials.proofs.multikey import ed25519_public_key_to_multibase
 from tests.credentials.conftest import minimal_achievement, minimal_award
 from tests.issuing.test_public_urls import api
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from lti_microcred.competencies import operations as ops
+from lti_microcred.core.db import transaction
 from lti_microcred.credentials.contexts import bundled_context_urls, load_context
-from lti_microcred.credentials.issuance import change_status, issue
-from lti_microcred.credentials.records import learner_record
-from lti_microcred.db import transaction
+from lti_microcred.credentials.issuing.credential_status import change_status
+from lti_microcred.credentials.issuing.issuance import issue
+from lti_microcred.credentials.issuing.records import learner_record
 from tests.support.factories import fields, institution
 from tests.support.interop import INTEROP, interop_node
 

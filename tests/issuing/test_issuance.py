@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
-from lti_microcred.credentials.badge_image import medal_png
-from lti_microcred.credentials.baking_png import bake_png, extract_png
-from lti_microcred.credentials.dates import format_datetime, parse_datetime
-from lti_microcred.credentials.issuance import IssuanceError, change_status, issue, revoke_award_credential
+from lti_microcred.core.db import utcnow
+from lti_microcred.credentials.documents.dates import format_datetime, parse_datetime
+from lti_microcred.credentials.images.badge import medal_png
+from lti_microcred.credentials.images.png_baking import bake_png, extract_png
+from lti_microcred.credentials.issuing.credential_status import IssuanceError, change_status, revoke_award_credential
+from lti_microcred.credentials.issuing.issuance import issue
+from lti_microcred.credentials.issuing.records import learner_record
 from lti_microcred.credentials.models import IssuedCredential
-from lti_microcred.credentials.records import learner_record
-from lti_microcred.credentials.verdict import CheckName, Outcome
 from lti_microcred.credentials.verification import verify
-from lti_microcred.db import utcnow
+from lti_microcred.credentials.verification.verdict import CheckName, Outcome
 from tests.conftest import on_postgres
 from tests.support.factories import fields, institution
 
@@ -170,8 +171,8 @@ def test_learner_record_bundles_credentials_with_stacking(services: Any, session
 
 def test_awards_issue_through_the_outbox_rows_they_wrote(services: Any, session: Session,
                                                          awarded: dict[str, Any]) -> None:
-    from lti_microcred.credentials.jobs import issue_credential_job
-    from lti_microcred.outbox import OutboxMessage
+    from lti_microcred.core.outbox import OutboxMessage
+    from lti_microcred.credentials.issuing.jobs import issue_credential_job
 
     message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")).one()
     session.commit()  # the worker reads and writes in transactions of its own
@@ -186,9 +187,9 @@ def test_the_worker_signs_while_others_can_write(services: Any, session: Session
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Signing is nearly all of an issue's cost: done outside the write transaction, several worker processes
     sign at once and web requests are not kept waiting behind it."""
-    from lti_microcred.credentials import issuance
-    from lti_microcred.credentials.jobs import issue_credential_job
-    from lti_microcred.outbox import OutboxMessage
+    from lti_microcred.core.outbox import OutboxMessage
+    from lti_microcred.credentials.issuing import issuance
+    from lti_microcred.credentials.issuing.jobs import issue_credential_job
 
     message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "issue_credential")).one()
     session.commit()

@@ -9,8 +9,8 @@ from typing import Any
 import jwt
 import requests
 
-from lti_microcred.credentials.issuer import rotate_issuer_keys
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
+from lti_microcred.credentials.issuing.issuer import rotate_issuer_keys
 from tests.issuing.test_public_urls import api, issued
 
 

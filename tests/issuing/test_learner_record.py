@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.audit import Actor
-from lti_microcred.credentials.issuance import change_status, issue, revoke_award_credential
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
+from lti_microcred.credentials.issuing.credential_status import change_status, revoke_award_credential
+from lti_microcred.credentials.issuing.issuance import issue
 from lti_microcred.lti.models import Context, User
 from lti_microcred.services import Services
 from tests.issuing.test_public_urls import api

@@ -15,11 +15,12 @@ import requests
 from sqlalchemy import select
 
 from lti_microcred.competencies import operations as ops
-from lti_microcred.credentials.baking_png import extract_png
-from lti_microcred.credentials.baking_svg import extract_svg
-from lti_microcred.credentials.issuance import change_status, issue, revoke_award_credential
+from lti_microcred.core.db import transaction
+from lti_microcred.credentials.images.png_baking import extract_png
+from lti_microcred.credentials.images.svg_baking import extract_svg
+from lti_microcred.credentials.issuing.credential_status import change_status, revoke_award_credential
+from lti_microcred.credentials.issuing.issuance import issue
 from lti_microcred.credentials.models import IssuedCredential
-from lti_microcred.db import transaction
 from tests.support.factories import fields, institution
 
 

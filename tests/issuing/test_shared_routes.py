@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award, MicroCredential
-from lti_microcred.credentials.issuance import change_status, revoke_award_credential
+from lti_microcred.core.db import transaction
+from lti_microcred.credentials.issuing.credential_status import change_status, revoke_award_credential
 from lti_microcred.credentials.models import IssuedCredential
-from lti_microcred.db import transaction
 from tests.issuing.test_public_urls import issued
 
 OB2 = "https://w3id.org/openbadges/v2"

@@ -12,12 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_microcred.competencies import operations as ops
-from lti_microcred.credentials import issuance, status_list
-from lti_microcred.credentials.issuance import StatusSlotsBusy, current_credential, issue
-from lti_microcred.credentials.jobs import issue_credential_job
+from lti_microcred.core.outbox import OutboxMessage
+from lti_microcred.credentials.issuing import issuance
+from lti_microcred.credentials.issuing.credential_status import current_credential
+from lti_microcred.credentials.issuing.issuance import StatusSlotsBusy, issue
+from lti_microcred.credentials.issuing.jobs import issue_credential_job
 from lti_microcred.credentials.models import IssuedCredential, StatusList, StatusSlot
-from lti_microcred.credentials.status_store import Choice, choose
-from lti_microcred.outbox import OutboxMessage
+from lti_microcred.credentials.status import bitstring as status_list
+from lti_microcred.credentials.status.store import Choice, choose
 from tests.support.factories import fields, institution
 
 

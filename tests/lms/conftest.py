@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from lti_microcred.core.outbound import OutboundHTTP
 from lti_microcred.devplatform.services import DevServices, dev_services
 from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
-from lti_microcred.lms.runtime import LmsRuntime, use_runtime
-from lti_microcred.outbound import OutboundHTTP
-from lti_microcred.services import Services
+from lti_microcred.lms.runtime import LmsRuntime
+from lti_microcred.services import Services, lms_runtime, use_runtime
 from tests.support.driver import LmsHandle
 
 FAST = WorkerOptions(batch=50, concurrency=4, lease_seconds=30, poll_seconds=0.05, backoff_seconds=0.05,
@@ -23,7 +23,7 @@ FAST = WorkerOptions(batch=50, concurrency=4, lease_seconds=30, poll_seconds=0.0
 def runtime(services: Services) -> Iterator[LmsRuntime]:
     """Short timeouts, so a hanging LMS costs a test half a second rather than ten."""
     outbound = OutboundHTTP(services.settings.base_url, connect_timeout=1.0, read_timeout=0.5)
-    rt = LmsRuntime(services, outbound=outbound)
+    rt = lms_runtime(services, outbound=outbound)
     use_runtime(services, rt)
     yield rt
     use_runtime(services, None)

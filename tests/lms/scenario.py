@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.audit import Actor
 from lti_microcred.competencies.models import Competency, Framework, MicroCredential, Module
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
+from lti_microcred.core.outbox import OutboxMessage
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms import results
 from lti_microcred.lms.models import Delivery
 from lti_microcred.lti.models import Context, User
-from lti_microcred.outbox import OutboxMessage
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle
 from tests.support.factories import fields

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from lti_microcred.devplatform.services import DevServices, lineitems_url, memberships_url
+from lti_microcred.devplatform.services import DevServices
+from lti_microcred.devplatform.urls import lineitems_url, memberships_url
 from lti_microcred.lms.ags import Ags, Score
 from lti_microcred.lms.errors import ServiceError
 from lti_microcred.lms.http import service_url

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from lti_microcred import outbox
 from lti_microcred.competencies import awarding
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
-from lti_microcred.db import transaction
+from lti_microcred.core import outbox
+from lti_microcred.core.db import transaction
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.delivery.jobs import Job

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from lti_microcred.db import transaction, utcnow
+from lti_microcred.core.db import transaction, utcnow
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.delivery.state import cells, retry_failed
 from lti_microcred.lms.delivery.worker import Worker, WorkerOptions

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lti_microcred.cli_worker import drain, start_in_process_worker
+from lti_microcred.app.delivery import drain, start_in_process_worker
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.runtime import LmsRuntime
 from lti_microcred.services import Services

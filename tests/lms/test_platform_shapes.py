@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from lti_microcred.db import transaction
-from lti_microcred.devplatform.services import DevServices, lineitems_url
+from lti_microcred.core.db import transaction
+from lti_microcred.devplatform.services import DevServices
+from lti_microcred.devplatform.urls import lineitems_url
 from lti_microcred.lms import access
 from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.errors import ScopeNotGranted
@@ -112,9 +113,9 @@ def test_a_refusal_shows_the_lms_own_reason_not_a_guess(course: Course, worker: 
 def test_a_withdrawn_learner_is_still_sent_and_named_as_such_when_refused(course: Course, runtime: LmsRuntime,
                                                                          worker: Any) -> None:
     course.add_learners(1)
-    sync_roster(runtime, course.context_id)
+    sync_roster(runtime.connection, course.context_id)
     course.dev.members.pop("student-0000")  # unenrolled in the LMS
-    sync_roster(runtime, course.context_id)
+    sync_roster(runtime.connection, course.context_id)
     course.set_result("student-0000", 2)
     worker.drain(5)
     assert [s["userId"] for s in course.dev.score_log] == ["student-0000"]  # sent all the same: the LMS decides

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_microcred.competencies.models import CompetencyProgress, Evidence
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.delivery.worker import Worker
 from lti_microcred.lms.models import CourseServices, RosterEntry
@@ -49,14 +49,14 @@ def test_launch_brings_the_whole_roster_then_keeps_it_in_sync(lms: tuple[LmsHand
     dev.add_member("s002", status="Deleted")
     dev.add_member("late-1", name="Late Enrolment")
     context_id = found["s007"].context_id
-    report = sync_roster(runtime, context_id)
+    report = sync_roster(runtime.connection, context_id)
     assert (report.members, report.added, report.withdrawn, report.pages) == (expected, 1, 2, 3)
     found = roster(services)
     assert found["s001"].status == "withdrawn" and found["s001"].withdrawn_dt is not None
     assert found["s002"].status == "withdrawn" and found["late-1"].status == "active"
     first_withdrawal = found["s001"].withdrawn_dt
     dev.add_member("s001")  # re-enrolled
-    sync_roster(runtime, context_id)
+    sync_roster(runtime.connection, context_id)
     again = roster(services)
     assert again["s001"].status == "active" and again["s001"].withdrawn_dt is None
     assert again["s002"].withdrawn_dt == found["s002"].withdrawn_dt  # the first withdrawal date is kept

@@ -15,7 +15,7 @@ from lti_microcred.lms.access import AGS_SCOPES
 from lti_microcred.lms.runtime import LmsRuntime
 from lti_microcred.lms.token import TokenCache, scope_key
 from lti_microcred.lms.token_store import RedisTokenStore
-from lti_microcred.services import Services
+from lti_microcred.services import Services, lms_runtime
 from tests.support.driver import LmsHandle
 
 
@@ -63,11 +63,11 @@ def test_processes_share_the_token_through_the_database(moodle: LmsHandle, servi
     platform = services.registry.platform(moodle.platform_id)
     assert platform is not None
     first = runtime.tokens.get(platform, AGS_SCOPES)
-    other_process = LmsRuntime(services)  # its own memory, the same database
+    other_process = lms_runtime(services)  # its own memory, the same database
     assert other_process.tokens.get(platform, AGS_SCOPES).value == first.value
     assert runtime.tokens.requests_made + other_process.tokens.requests_made == 1
     other_process.tokens.invalidate(platform.id, AGS_SCOPES, first.value)  # refused with 401 somewhere
-    fresh = LmsRuntime(services)
+    fresh = lms_runtime(services)
     assert fresh.tokens.get(platform, AGS_SCOPES).value
     assert fresh.tokens.requests_made == 1  # the shared token was dropped: a new one is fetched, not the old
 
@@ -90,7 +90,7 @@ def test_processes_share_the_token_through_redis(moodle: LmsHandle, services: Se
     stores = [RedisTokenStore("", services.box, client=client) for _ in range(2)]
     for store in stores:
         store._name = lambda p, k, prefix=prefix: f"test:{prefix}:{p}:{k}"  # type: ignore[method-assign]
-    a, b = (LmsRuntime(services, token_store=store) for store in stores)
+    a, b = (lms_runtime(services, token_store=store) for store in stores)
     try:
         assert a.tokens.get(platform, AGS_SCOPES) == b.tokens.get(platform, AGS_SCOPES)
         assert a.tokens.requests_made + b.tokens.requests_made == 1

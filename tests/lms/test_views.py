@@ -11,8 +11,8 @@ import pytest
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.delivery.worker import Worker
 from lti_microcred.lms.roster import sync_roster
-from lti_microcred.lms.runtime import LmsRuntime, runtime_of
-from lti_microcred.services import Services
+from lti_microcred.lms.runtime import LmsRuntime
+from lti_microcred.services import Services, runtime_of
 from tests.lms.conftest import FAST
 from tests.lms.scenario import Course, make_course
 from tests.support.driver import Browser, LmsHandle, form_fields
@@ -37,7 +37,7 @@ def course(services: Services, browser: Browser, moodle: LmsHandle, moodle_servi
 def test_gradebook_shows_each_cell_and_retries_failures(course: Course, browser: Browser, client: Any,
                                                         worker: Worker) -> None:
     course.add_learners(2)
-    sync_roster(course_runtime(course), course.context_id)  # they are in the course
+    sync_roster(course_runtime(course).connection, course.context_id)  # they are in the course
     course.set_result("learner-1", 2)
     course.set_result("student-0000", 1)
     course.dev.faults.add("400", match="scores")

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from lti_microcred.core.outbox import OutboxMessage
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms.models import OutboxLease
 from lti_microcred.lms.runtime import LmsRuntime
-from lti_microcred.outbox import OutboxMessage
 from lti_microcred.services import Services
 from tests.lms.scenario import Course, make_course
 from tests.lms.test_faults import assert_as_decided
@@ -35,7 +35,7 @@ def course(services: Services, browser: Browser, moodle: LmsHandle, moodle_servi
 
 
 class Workers:
-    """`python -m lti_microcred.cli_worker` processes started by this test, and only those."""
+    """`python -m lti_microcred.cli worker` processes started by this test, and only those."""
 
     def __init__(self, services: Services, tmp: Path) -> None:
         s = services.settings
@@ -52,7 +52,7 @@ class Workers:
     def start(self, *args: str) -> subprocess.Popen[bytes]:
         log = self.tmp / f"worker-{len(self.started)}.log"
         with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-            process = subprocess.Popen([sys.executable, "-m", "lti_microcred.cli_worker", "--no-schedule", *args],
+            process = subprocess.Popen([sys.executable, "-m", "lti_microcred.cli", "worker", "--no-schedule", *args],
                                        cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         self.started.append((process, log))
         return process

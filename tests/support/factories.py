@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lti_microcred.competencies.audit import Actor
-from lti_microcred.competencies.definitions import CredentialFields
+from lti_microcred.competencies.credential_fields import CredentialFields
 from lti_microcred.competencies.models import Competency, Framework
 from lti_microcred.lti.models import Context, Deployment, Platform, User
 

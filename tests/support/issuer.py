@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lti_microcred.core.db import transaction
 from lti_microcred.credentials.models import IssuerKey, IssuerProfile
-from lti_microcred.db import transaction
 
 PROFILE_FIELDS = ("name", "url", "email", "description", "street_address", "locality", "postal_code", "country",
                   "image_url")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lti_microcred.config import DEV_SECRET_KEY, ConfigError, load_settings
+from lti_microcred.core.config import DEV_SECRET_KEY, ConfigError, load_settings
 
 
 def test_defaults_then_file_then_environment(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_broken_toml_is_reported(tmp_path: Path) -> None:
 def test_example_settings_file_is_complete_and_valid() -> None:
     import tomllib
 
-    from lti_microcred.config import Settings
+    from lti_microcred.core.config import Settings
 
     example = tomllib.loads((Path(__file__).parents[2] / "config" / "microcred.example.toml").read_text())
     fields = {f for f in Settings.__dataclass_fields__}

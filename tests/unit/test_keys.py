@@ -10,8 +10,8 @@ import jwt
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_microcred.crypto_box import SecretBox, SecretBoxError
-from lti_microcred.db import Base, make_engine, make_sessionmaker
+from lti_microcred.core.crypto_box import SecretBox, SecretBoxError
+from lti_microcred.core.db import Base, make_engine, make_sessionmaker
 from lti_microcred.lti.keys import ToolKeyRing, ensure_keys, published_keys, rotate_keys
 from lti_microcred.lti.models import ToolKey
 

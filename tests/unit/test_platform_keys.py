@@ -12,10 +12,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from lti_microcred.core.outbound import OutboundHTTP
 from lti_microcred.lti.errors import KeySetUnavailable, UnknownKey, UnsupportedAlgorithm
 from lti_microcred.lti.platform_keys import PlatformKeyCache
 from lti_microcred.lti.registry import PlatformInfo
-from lti_microcred.outbound import OutboundHTTP
 
 
 def jwk_of(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:

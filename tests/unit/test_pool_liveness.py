@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from lti_microcred.db import make_engine
+from lti_microcred.core.db import make_engine
 
 pytestmark = pytest.mark.postgres_only
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lti_microcred.core.signing import BadToken, Signer
 from lti_microcred.lti.errors import StateExpired, StateMismatch
 from lti_microcred.lti.state import issue_state, nonce_for, read_state
-from lti_microcred.signing import BadToken, Signer
 
 SIGNER = Signer("unit-test-secret")
 
@@ -38,7 +38,7 @@ def test_state_of_another_secret_is_refused() -> None:
 
 def test_old_state_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     state = issue_state(SIGNER, 1, "https://tool/lti/launch", None)
-    monkeypatch.setattr("lti_microcred.signing.time.time", lambda: 10**10)
+    monkeypatch.setattr("lti_microcred.core.signing.time.time", lambda: 10**10)
     with pytest.raises(StateExpired):
         read_state(SIGNER, state.raw, 600)
 

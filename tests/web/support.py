@@ -11,8 +11,8 @@ import requests
 from sqlalchemy import select
 
 from lti_microcred.competencies.models import Competency, Framework, MicroCredential
-from lti_microcred.db import transaction
-from lti_microcred.devplatform.platform import DevUser
+from lti_microcred.core.db import transaction
+from lti_microcred.devplatform.data import DevUser
 from lti_microcred.lti.sessions import csrf_token
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle, reason_of

@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from lti_microcred.cli_worker import drain
+from lti_microcred.app.delivery import drain
 from lti_microcred.competencies.models import Award, Evidence
 from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.services import Services

@@ -11,7 +11,7 @@ from lti_microcred.competencies import audit
 from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.audit import Actor
 from lti_microcred.competencies.models import Evidence, MicroCredential, Module, Requirement
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.lti.models import Context, Deployment
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle

@@ -106,7 +106,7 @@ def test_module_launch_shows_its_credential_first(moodle: LmsHandle, browser: Br
 
 def test_a_requirement_removed_later_awards_through_the_worker(moodle: LmsHandle, browser: Browser,
                                                                services: Services, competencies: list[int]) -> None:
-    from lti_microcred.cli_worker import drain
+    from lti_microcred.app.delivery import drain
 
     instructor = visit(browser, services, moodle, "instructor-1")
     key = build_credential(instructor, services, competencies)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import event, insert, select
 
 from lti_microcred.competencies.models import Award, CompetencyProgress, MicroCredential, Requirement
-from lti_microcred.db import transaction, utcnow
+from lti_microcred.core.db import transaction, utcnow
 from lti_microcred.lti.models import Context, Membership, User
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle

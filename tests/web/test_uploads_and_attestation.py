@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import func, select, update
 
 from lti_microcred.competencies.models import Assessment, AttestationRequest, Evidence
-from lti_microcred.db import transaction
+from lti_microcred.core.db import transaction
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
 from tests.web.support import Visit, build_credential, text_of, visit

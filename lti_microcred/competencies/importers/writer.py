@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from lti_microcred.competencies.importers.parsed import ImportReport, ParsedCompetency, ParsedFramework
 from lti_microcred.competencies.models import Competency, Framework
-from lti_microcred.db import dialect_insert, utcnow
+from lti_microcred.core.db import dialect_insert, utcnow
 
 COMPARED = ("uri", "code", "short_name", "description", "parent_id", "sort_order")
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_microcred import outbox
 from lti_microcred.competencies.models import Award, MicroCredential
+from lti_microcred.core import outbox
 from lti_microcred.lms.ags import Ags, Score
 from lti_microcred.lms.delivery.jobs import (
     DEFER,
@@ -65,7 +65,7 @@ def module_result(job: Job) -> Outcome:
     def attempt() -> Outcome:
         score = Score(data["user_sub"], data["score_given"], data["score_maximum"],
                       dt.datetime.fromisoformat(data["timestamp"]), activity_progress=data.get("activity", "Completed"))
-        return _send(target, score, lambda: job.runtime.columns.module(target.context_id, target.subject_id))
+        return _send(target, score, lambda: job.lms.columns.module(target.context_id, target.subject_id))
 
     return _guarded(target, attempt)
 
@@ -73,7 +73,7 @@ def module_result(job: Job) -> Outcome:
 def award_passback(job: Job, comment: AwardComment = default_award_comment) -> Outcome | None:
     data = job.message.data
     revoked = data.get("status") == "revoked"
-    with job.services.read_sessions() as session:
+    with job.lms.read_sessions() as session:
         award = session.get(Award, data["award_id"])
         if award is None:
             return None  # the award (and its learner or course) was deleted: nothing to show any more
@@ -86,7 +86,7 @@ def award_passback(job: Job, comment: AwardComment = default_award_comment) -> O
             return _unexpected(target, exc)
 
     def column() -> Column:
-        return job.runtime.columns.credential(target.context_id, target.subject_id)
+        return job.lms.columns.credential(target.context_id, target.subject_id)
 
     return _guarded(target, lambda: _send(target, score, column, full_marks=not revoked))
 
@@ -124,8 +124,8 @@ def _send(target: Target, score: Score, resolve: Callable[[], Column], full_mark
         if full_marks is not None:  # award columns: full marks, or zero once revoked
             score = Score(score.user_id, column.score_maximum if full_marks else 0.0, column.score_maximum,
                           score.timestamp, score.activity_progress, score.grading_progress, score.comment)
-        status = Ags(job.runtime.client, job.message.platform_id).post_score(
-            column.lineitem_url, score, job.runtime.family(target.context_id) == "canvas")
+        status = Ags(job.lms.client, job.message.platform_id).post_score(
+            column.lineitem_url, score, job.lms.family(target.context_id) == "canvas")
     except NotReady as exc:
         return _with(Outcome(DEFER, str(exc), exc.delay_seconds), target)
     except ServiceError as exc:
@@ -140,7 +140,7 @@ def _failure(target: Target, exc: ServiceError, column: Column | None) -> Outcom
         # the LMS is newer than ours, and the LMS is right to keep it.
         return Outcome(LMS_NEWER, f"the LMS holds a newer grade: {exc}", http_status=exc.status)
     if exc.status == 404 and column is not None:
-        job.runtime.columns.forget(column)  # deleted in the LMS: found or created again on the next attempt
+        job.lms.columns.forget(column)  # deleted in the LMS: found or created again on the next attempt
         return job.outcome(ServiceError(f"the column is gone from the LMS: {exc}", status=404))
     if exc.kind == PERMANENT and exc.status is not None:
         return job.outcome(_refusal(target, exc))
@@ -149,10 +149,10 @@ def _failure(target: Target, exc: ServiceError, column: Column | None) -> Outcom
 
 def _refusal(target: Target, exc: ServiceError) -> ServiceError:
     """The LMS's own reason, and the one thing we know that often explains it: the learner has left."""
-    family = target.job.runtime.family(target.context_id)
+    family = target.job.lms.family(target.context_id)
     lms = family.capitalize() if family in ("moodle", "canvas") else "The LMS"
     message = f"{lms} refused the score (HTTP {exc.status}): {exc.detail or 'it gave no reason'}"
-    with target.job.services.read_sessions() as session:
+    with target.job.lms.read_sessions() as session:
         if is_withdrawn(session, target.context_id, target.learner_id):
             message += ". The learner is withdrawn from the course (the LMS roster no longer lists them)"
     return ServiceError(message, PERMANENT, exc.status, detail=exc.detail)

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 from lti_microcred.lms.errors import ServiceError
 
 if TYPE_CHECKING:
-    from lti_microcred.lms.runtime import LmsRuntime
-    from lti_microcred.services import Services
+    from lti_microcred.lms.connection import LmsConnection
 
 DONE, RETRY, DEFER, FAILED = "done", "retry", "defer", "failed"
 SUPERSEDED = "superseded"  # a newer value of OURS is already in the LMS: not sent, and nothing new to show
@@ -78,11 +77,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Job:
-    """One delivery: the claimed row and the process's services."""
+    """One delivery: the claimed row and the process's connection to LMSs."""
 
     message: Claimed
-    services: Services
-    runtime: LmsRuntime
+    lms: LmsConnection
     outcome_of: Callable[[Claimed, ServiceError], Outcome]  # the worker's retry policy, for handlers that catch
 
     def outcome(self, exc: ServiceError) -> Outcome:

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_microcred.db import dialect_insert, transaction, utcnow
+from lti_microcred.core.db import dialect_insert, transaction, utcnow
+from lti_microcred.core.outbox import OutboxMessage
 from lti_microcred.lms.delivery.jobs import (
     DONE,
     FAILED,
@@ -30,7 +31,6 @@ from lti_microcred.lms.delivery.jobs import (
     Outcome,
 )
 from lti_microcred.lms.models import Delivery, OutboxLease
-from lti_microcred.outbox import OutboxMessage
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 LEASES: Table = OutboxLease.__table__  # type: ignore[assignment]

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from lti_microcred import outbox
-from lti_microcred.db import utcnow
+from lti_microcred.core import outbox
+from lti_microcred.core.db import utcnow
+from lti_microcred.core.outbox import OutboxMessage
 from lti_microcred.lms.models import Delivery
-from lti_microcred.outbox import OutboxMessage
 
 GRADEBOOK_KINDS = (outbox.MODULE_RESULT, outbox.AWARD_PASSBACK)
 LABELS = {"sent": "In the LMS", "queued": "Queued", "retrying": "Retrying", "waiting": "Waiting",

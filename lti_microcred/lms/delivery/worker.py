@@ -20,14 +20,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lti_microcred.db import utcnow
+from lti_microcred.core.db import utcnow
 from lti_microcred.lms.delivery.jobs import DEFER, DONE, FAILED, RETRY, Claimed, HandlerRegistry, Job, Outcome
 from lti_microcred.lms.delivery.queue import Queue
 from lti_microcred.lms.errors import PERMANENT, NotReady, ServiceError, UnexpectedError
 
 if TYPE_CHECKING:
-    from lti_microcred.lms.runtime import LmsRuntime
-    from lti_microcred.services import Services
+    from lti_microcred.lms.connection import LmsConnection
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 30
@@ -62,13 +61,12 @@ def backoff(attempts: int, base: float, ceiling: float, retry_after: float | Non
 class Worker:
     """One delivery loop; several may run against the same database (threads, processes, machines)."""
 
-    def __init__(self, services: Services, runtime: LmsRuntime, handlers: HandlerRegistry,
-                 options: WorkerOptions | None = None, name: str | None = None) -> None:
-        self.services = services
-        self.runtime = runtime
+    def __init__(self, lms: LmsConnection, handlers: HandlerRegistry, options: WorkerOptions | None = None,
+                 name: str | None = None) -> None:
+        self.lms = lms
         self.handlers = handlers
         self.options = options or WorkerOptions()
-        self.queue = Queue(services.sessions, name or worker_id(), self.options.lease_seconds)
+        self.queue = Queue(lms.sessions, name or worker_id(), self.options.lease_seconds)
         self._pool = ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="lms-deliver")
         self._stopping = False  # a plain flag, so that a signal handler may set it (an Event takes a lock)
         self._wake = threading.Event()
@@ -78,7 +76,7 @@ class Worker:
     # --- rounds --------------------------------------------------------------------------------------------
     def _claim(self) -> list[Claimed]:
         return self.queue.claim(self.handlers.kinds, self.handlers.coalescing, self.options.batch,
-                                self.runtime.client.paused())
+                                self.lms.client.paused())
 
     def _submit(self, claimed: list[Claimed]) -> list[Future[Outcome]]:
         return [self._pool.submit(self._deliver, message) for message in claimed]
@@ -118,7 +116,7 @@ class Worker:
         spec = self.handlers.get(message.kind)
         assert spec is not None, "only kinds with a handler are claimed"
         try:
-            return spec.handler(Job(message, self.services, self.runtime, self.outcome_of)) or Outcome(DONE)
+            return spec.handler(Job(message, self.lms, self.outcome_of)) or Outcome(DONE)
         except NotReady as exc:
             return Outcome(DEFER, str(exc), exc.delay_seconds)
         except ServiceError as exc:

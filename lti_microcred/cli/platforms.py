@@ -1,0 +1,101 @@
+"""`microcred platform`: register, list, activate, remove LMS platforms; invite Dynamic Registrations."""
+
+from __future__ import annotations
+
+import click
+
+from lti_microcred.cli.common import command_services
+from lti_microcred.core.db import transaction
+
+
+@click.group()
+def platform() -> None:
+    """Register, list, activate and remove LMS platforms."""
+
+
+@platform.command("add")
+@click.option("--issuer", required=True, help="The LMS issuer (Moodle: its wwwroot; Canvas: https://canvas.instructure.com).")
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Known deployment ids (repeatable).")
+@click.option("--auth-login-url", required=True, help="The LMS OIDC authorization endpoint.")
+@click.option("--auth-token-url", required=True, help="The LMS OAuth2 token endpoint.")
+@click.option("--key-set-url", required=True, help="The LMS public keyset (JWKS) URL.")
+@click.option("--name", help="A name for admins (default: the issuer's host).")
+@click.option("--audience", help="Token audience, when the LMS wants one other than the token URL.")
+@click.option("--deployment-policy", type=click.Choice(["hold", "accept"]), default=None,
+              help="What an unseen deployment gets (default: settings, normally hold).")
+def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], auth_login_url: str,
+                 auth_token_url: str, key_set_url: str, name: str | None, audience: str | None,
+                 deployment_policy: str | None) -> None:
+    """Register an LMS by hand (Moodle manual settings, Canvas developer key)."""
+    from lti_microcred.lti.admin import AdminError, PlatformSpec, add_platform
+
+    services = command_services()
+    spec = PlatformSpec(issuer, client_id, auth_login_url, auth_token_url, key_set_url=key_set_url, name=name,
+                        auth_audience=audience,
+                        deployment_policy=deployment_policy or services.settings.default_deployment_policy)
+    try:
+        with transaction(services.sessions) as session:
+            row = add_platform(session, spec, list(deployment_ids))
+            click.echo(f"platform {row.id}: {row.issuer} client_id {row.client_id} ({row.status}); "
+                       f"deployments: {', '.join(deployment_ids) or 'none yet'}; "
+                       f"unseen deployments: {row.deployment_policy}")
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@platform.command("list")
+def platform_list() -> None:
+    """Show every registration and its deployments."""
+    from lti_microcred.lti.admin import list_platforms
+
+    services = command_services()
+    with transaction(services.sessions) as session:
+        rows = list_platforms(session)
+        if not rows:
+            click.echo("no platforms registered")
+        for p, deployments in rows:
+            click.echo(f"{p.id:>4}  {p.status:<8} {p.name}  issuer={p.issuer}  client_id={p.client_id}  "
+                       f"source={p.source}  unseen-deployments={p.deployment_policy}")
+            for d in deployments:
+                click.echo(f"        deployment {d.lti_deployment_id!r}: {d.status}")
+
+
+@platform.command("activate")
+@click.argument("platform_id", type=int)
+@click.option("--deployment", "deployment_id", help="Activate this deployment id instead of the platform.")
+def platform_activate(platform_id: int, deployment_id: str | None) -> None:
+    """Activate a pending registration, or a held deployment."""
+    from lti_microcred.lti.admin import AdminError, activate
+
+    services = command_services()
+    try:
+        with transaction(services.sessions) as session:
+            click.echo(activate(session, platform_id, deployment_id))
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@platform.command("remove")
+@click.argument("platform_id", type=int)
+@click.confirmation_option(prompt="Remove this platform and every course, user and launch recorded under it?")
+def platform_remove(platform_id: int) -> None:
+    """Delete a registration and everything recorded under it."""
+    from lti_microcred.lti.admin import AdminError, remove_platform
+
+    services = command_services()
+    try:
+        with transaction(services.sessions) as session:
+            click.echo(remove_platform(session, platform_id))
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@platform.command("invite")
+def platform_invite() -> None:
+    """Print a Dynamic Registration URL whose registrations are active at once (valid for some hours)."""
+    services = command_services()
+    hours = services.settings.dynamic_registration_invite_hours
+    click.echo(services.settings.url(f"/lti/register/{services.registrar.make_invite()}"))
+    click.echo(f"(valid for {hours} hours; registrations made without it wait for `microcred platform activate`)",
+               err=True)

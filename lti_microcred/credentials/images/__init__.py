@@ -1,0 +1,1 @@
+"""Badge images and baking credentials into PNG and SVG."""

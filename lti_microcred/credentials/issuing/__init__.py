@@ -1,0 +1,1 @@
+"""Issuing: the issuer's identity and keys, signing an award's credential, revocation, records."""

@@ -1,0 +1,67 @@
+"""Verification as this tool offers it to anyone: keys and status lists of our own issuer come from the
+database (fresh, so a revocation shows within seconds); did:key is resolved from the identifier itself, so
+its signatures are checked, but only our own issuer is vouched for; nothing is fetched from the network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lti_microcred.credentials.errors import KeyResolutionError
+from lti_microcred.credentials.issuing.issuer import IssuerState
+from lti_microcred.credentials.proofs.controller_keys import ResolvedKey, document_resolver
+from lti_microcred.credentials.proofs.multikey import ed25519_public_key_from_multibase
+from lti_microcred.credentials.status.store import SignedLists
+from lti_microcred.credentials.verification.verdict import Verdict
+from lti_microcred.credentials.verification.verifier import verify_credential
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def did_key_resolver(method_id: str) -> ResolvedKey:
+    """did:key:z6Mk… (Ed25519): the public key is the identifier."""
+    did = method_id.split("#", 1)[0]
+    if not did.startswith("did:key:z6Mk"):
+        raise KeyResolutionError(f"{method_id} cannot be resolved here (only our own issuer and did:key).")
+    try:
+        key = ed25519_public_key_from_multibase(did[len("did:key:"):])
+    except ValueError as exc:
+        raise KeyResolutionError(f"{did} is not a valid Ed25519 did:key") from exc
+    return ResolvedKey(id=method_id, controller=did, public_key=key)
+
+
+def resolver_for(issuer: IssuerState) -> Callable[[str], ResolvedKey]:
+    ours = document_resolver([issuer.did_document, issuer.https_profile])
+
+    def resolve(method_id: str) -> ResolvedKey:
+        if method_id.startswith("did:key:"):
+            return did_key_resolver(method_id)
+        return ours(method_id)
+
+    return resolve
+
+
+def status_fetcher(session: Session, issuer: IssuerState, lists: SignedLists, base_url: str
+                   ) -> Callable[[str], dict[str, Any]]:
+    prefix = base_url.rstrip("/") + "/status/"
+
+    def fetch(url: str) -> dict[str, Any]:
+        if not url.startswith(prefix):
+            raise LookupError("status lists of other issuers are not fetched (this verifier works offline)")
+        signed = lists.get(session, url[len(prefix):], base_url, issuer.did, issuer.di_signer)
+        if signed is None:
+            raise LookupError("no such status list")
+        return signed
+
+    return fetch
+
+
+def verify(session: Session, issuer: IssuerState, lists: SignedLists, base_url: str,
+           credential: dict[str, Any] | str) -> Verdict:
+    """Our verdict for the public: a credential of any issuer but ours is not called verified, whatever its
+    signature, since a did:key anyone made may name any institution."""
+    return verify_credential(credential, resolve_key=resolver_for(issuer),
+                             fetch_status_list=status_fetcher(session, issuer, lists, base_url),
+                             trusted_issuers={issuer.did, issuer.https_profile["id"]})

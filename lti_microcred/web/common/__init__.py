@@ -1,0 +1,1 @@
+"""What every audience's pages share: the request's context, sessions and guards, errors, uploads, progress."""

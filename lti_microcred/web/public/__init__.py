@@ -1,0 +1,1 @@
+"""Pages anyone may open: the front page, credential URLs, the verifier, the supervisor's link."""

@@ -1,0 +1,35 @@
+"""Pages anyone may open: the tool's front page (URLs for LMS admins) and health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+from sqlalchemy import text
+
+from lti_microcred.lti.canvas_config import canvas_config
+from lti_microcred.web.common.context import db, services
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index() -> str:
+    settings = services().settings
+    urls = {
+        "Registration URL (LTI Dynamic Registration)": settings.url("/lti/register"),
+        "Login initiation URL": settings.url("/lti/login"),
+        "Launch / redirection URL": settings.url("/lti/launch"),
+        "Public keyset URL (JWKS)": settings.url("/lti/jwks"),
+        "Canvas developer-key JSON": settings.url("/lti/config.json"),
+    }
+    return render_template("public/index.html", urls=urls, settings=settings,
+                           canvas=canvas_config(settings.base_url, settings.tool_name))
+
+
+@bp.route("/health")
+def health() -> tuple[Response, int]:
+    try:
+        db().execute(text("SELECT 1"))
+        return jsonify(status="ok", database="ok"), 200
+    except Exception as exc:
+        return jsonify(status="error", database=exc.__class__.__name__), 503
+

@@ -1,0 +1,1 @@
+"""Pages for instructors, assessors and admins of a course: definitions, review, learners, gradebook."""
