@@ -18,6 +18,7 @@ from lti_microcred.core.config import Settings
 from lti_microcred.core.crypto_box import SecretBox
 from lti_microcred.core.db import make_engine, make_sessionmaker
 from lti_microcred.core.outbound import OutboundHTTP
+from lti_microcred.core.public_http import PublicHTTP, any_address, is_public
 from lti_microcred.core.signing import Signer
 from lti_microcred.credentials.contexts import configure_extension_context
 from lti_microcred.credentials.issuing.issuer import Issuer
@@ -78,7 +79,10 @@ class Services:
 
     @cached_property
     def registrar(self) -> Registrar:
-        return Registrar(self.settings, self.http, self.signer)
+        s = self.settings
+        permits = is_public if s.is_production else any_address  # the demo and the tests register loopback LMSs
+        http = PublicHTTP(s.base_url, s.http_connect_timeout, s.http_read_timeout, permits=permits)
+        return Registrar(s, http, self.signer)
 
     @cached_property
     def registry(self) -> Registry:

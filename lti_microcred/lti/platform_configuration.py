@@ -68,8 +68,9 @@ def _is_instructure_configuration(parts: SplitResult) -> bool:
             and (host in CANVAS_SSO_HOSTS or host.endswith(".instructure.com")))
 
 
-def check_endpoints(doc: dict[str, Any]) -> None:
-    """The issuer and URLs we store must be strings that fit their columns (issuer 255, URLs 2048)."""
+def check_endpoints(doc: dict[str, Any], https_only: bool) -> None:
+    """The issuer and URLs we store must be absolute URLs (https in production) that fit their columns (issuer
+    255, URLs 2048). Refusals name the field, never its value: the document is an outsider's."""
     missing = [k for k in ("issuer", *ENDPOINTS) if not isinstance(doc.get(k), str) or not doc.get(k)]
     if missing:
         raise RegistrationError(f"the LMS configuration lacks {', '.join(missing)}")
@@ -77,6 +78,21 @@ def check_endpoints(doc: dict[str, Any]) -> None:
     too_long = [k for k, limit in limits.items() if isinstance(doc.get(k), str) and len(doc[k]) > limit]
     if too_long:
         raise RegistrationError(f"the LMS configuration's {', '.join(too_long)} is longer than the tool can store")
+    unusable = [k for k in ENDPOINTS if not is_fetchable_url(doc[k], https_only)]
+    if unusable:
+        scheme = "https" if https_only else "http(s)"
+        raise RegistrationError(f"the LMS configuration's {', '.join(unusable)} is not an absolute {scheme} URL")
+
+
+def is_fetchable_url(url: str, https_only: bool) -> bool:
+    """An absolute http(s) URL (https only in production) with a host and a usable port. Where it leads is
+    checked when connecting, on every hop (core.public_http)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ({"https"} if https_only else {"http", "https"}) and bool(parts.hostname)
 
 
 def configuration_of(doc: dict[str, Any]) -> PlatformConfiguration:

@@ -2,24 +2,23 @@
 
 The registration URL is public, so a registration made without a valid invite (created with
 `microcred platform invite`) is stored as *pending* and launches are refused until an admin activates it.
-The platform's configuration URL is fetched by the server: in production only public https hosts.
+The platform's configuration URL and the registration endpoint it names are fetched by the server through
+`core.public_http`: every hop is checked against the address connected to (in production: public https hosts).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_microcred.core.config import Settings
 from lti_microcred.core.db import utcnow
-from lti_microcred.core.outbound import OutboundError, OutboundHTTP
+from lti_microcred.core.outbound import OutboundError
+from lti_microcred.core.public_http import PublicHTTP
 from lti_microcred.core.signing import BadToken, Signer
 from lti_microcred.lti.errors import MissingParameter
 from lti_microcred.lti.models import Deployment, Platform
@@ -28,6 +27,7 @@ from lti_microcred.lti.platform_configuration import (
     RegistrationError,
     check_endpoints,
     configuration_of,
+    is_fetchable_url,
     issuer_matches_configuration,
     mapping,
 )
@@ -68,32 +68,17 @@ class RegistrationOutcome:
     missing_scopes: list[str]
 
 
-def check_fetchable(url: str, allow_private: bool) -> None:
-    """Refuse URLs that would make the server call itself or an internal network (SSRF)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ({"http", "https"} if allow_private else {"https"}) or not parts.hostname:
-        raise RegistrationError(f"the configuration URL {url!r} must be an absolute https URL")
-    if allow_private:
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except ValueError as exc:
-        raise RegistrationError(f"the configuration URL {url!r} has no usable port") from exc
-    except OSError as exc:
-        raise RegistrationError(f"cannot resolve {parts.hostname}: {exc}") from exc
-    for address in addresses:
-        ip = ipaddress.ip_address(address)
-        if not ip.is_global:
-            raise RegistrationError(f"{parts.hostname} resolves to a non-public address ({ip})")
-
-
 @dataclass(frozen=True)
 class Registrar:
     """What Dynamic Registration needs of the process: its settings, the outbound client, the invite signer."""
 
     settings: Settings
-    http: OutboundHTTP
+    http: PublicHTTP  # every hop checked: the URLs come from whoever opened the registration page
     signer: Signer
+
+    @property
+    def https_only(self) -> bool:
+        return self.settings.is_production
 
     def fetch_configuration(self, params: RegistrationParams) -> PlatformConfiguration:
         return fetch_platform_configuration(self, params)
@@ -117,18 +102,20 @@ class Registrar:
 
 
 def fetch_platform_configuration(s: Registrar, params: RegistrationParams) -> PlatformConfiguration:
-    check_fetchable(params.openid_configuration, allow_private=not s.settings.is_production)
+    if not is_fetchable_url(params.openid_configuration, s.https_only):
+        scheme = "https" if s.https_only else "http(s)"
+        raise RegistrationError(f"the configuration URL must be an absolute {scheme} URL with a host")
     try:
-        doc = s.http.get_json(params.openid_configuration, headers=params.headers())
+        doc = s.http.request_json("GET", params.openid_configuration, headers=params.headers())
     except OutboundError as exc:
         raise RegistrationError(f"could not read the LMS configuration: {exc}") from exc
     except RecursionError as exc:
         raise RegistrationError("the LMS configuration nests its JSON too deep to read") from exc
     if not isinstance(doc, dict):
         raise RegistrationError("the LMS configuration is not a JSON object")
-    check_endpoints(doc)
+    check_endpoints(doc, s.https_only)
     if not issuer_matches_configuration(doc["issuer"], params.openid_configuration):
-        raise RegistrationError(f"issuer {doc['issuer']!r} is not on the host the configuration came from")
+        raise RegistrationError("the configuration's issuer is not on the host the configuration came from")
     return configuration_of(doc)
 
 
@@ -137,8 +124,7 @@ def register_tool(s: Registrar, session: Session, params: RegistrationParams,
     """POST our registration to the platform and store what it answers, pending unless invited."""
     body = ToolRegistrationRequest(s.settings).lti_registration_data()
     try:
-        response = s.http.request("POST", config.registration_endpoint, json=body, headers=params.headers())
-        answer = s.http.json_of(response, config.registration_endpoint)
+        answer = s.http.request_json("POST", config.registration_endpoint, json=body, headers=params.headers())
     except OutboundError as exc:
         raise RegistrationError(f"the LMS refused the registration: {exc}") from exc
     except RecursionError as exc:
@@ -162,7 +148,7 @@ def register_tool(s: Registrar, session: Session, params: RegistrationParams,
 def _lti_id(value: Any, name: str) -> str:
     """An identifier the LMS gave us, as we store it: a string or number of at most 255 characters."""
     if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > 255:
-        raise RegistrationError(f"the LMS answered the registration with an unusable {name}: {str(value)[:40]!r}")
+        raise RegistrationError(f"the LMS answered the registration with an unusable {name}")
     return str(value)
 
 

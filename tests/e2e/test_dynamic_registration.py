@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -15,13 +16,15 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from lti_microcred.core.db import transaction
+from lti_microcred.core.public_http import PublicHTTP
 from lti_microcred.devplatform.app import create_platform_app
 from lti_microcred.devplatform.data import DevPlatformSetup
 from lti_microcred.devplatform.demo import start_in_thread
 from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.lti.admin import activate
 from lti_microcred.lti.models import Deployment, Platform
-from lti_microcred.lti.registration import issuer_matches_configuration
+from lti_microcred.lti.platform_configuration import RegistrationError, issuer_matches_configuration
+from lti_microcred.lti.registration import Registrar, RegistrationParams
 from lti_microcred.services import Services
 from tests.conftest import free_port
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
@@ -101,11 +104,14 @@ def hosted_canvas(services: Services, live_tool: str) -> Iterator[LmsHandle]:
                                             flavour="canvas", client_id="unused", issuer=CANVAS_ISSUER))
     server = start_in_thread(create_platform_app(platform), "127.0.0.1", port)
     hosts = ("https://sso.canvaslms.com/", "https://school.instructure.com/", "https://evilinstructure.com/")
+    sessions = (services.http.session, services.registrar.http.session)  # LMS calls, and the registration's
     for host in hosts:
-        services.http.session.mount(host, Rerouted(platform.url("")))
+        for session in sessions:
+            session.mount(host, Rerouted(platform.url("")))
     yield LmsHandle(platform, 0, live_tool)
     for host in hosts:
-        services.http.session.adapters.pop(host)
+        for session in sessions:
+            session.adapters.pop(host)
     server.shutdown()
     server.server_close()
 
@@ -192,13 +198,14 @@ def test_unreachable_configuration_is_a_clear_error(browser: Browser, live_tool:
     assert (response.status_code, reason_of(response)) == (400, "registration_failed")
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.1/config", "https://127.0.0.1/config", "file:///etc/passwd",
-                                 "https://example.com:notaport/config"])
-def test_production_refuses_internal_configuration_urls(url: str) -> None:
-    from lti_microcred.lti.registration import RegistrationError, check_fetchable
-
+@pytest.mark.parametrize("url", ["http://10.0.0.1/config", "https://127.0.0.1/config", "https://10.1.2.3/config",
+                                 "file:///etc/passwd", "https://example.com:notaport/config"])
+def test_production_refuses_internal_configuration_urls(url: str, services: Services) -> None:
+    """Refused without a connection: plain http and odd schemes by their form, private addresses on connect."""
+    settings = dataclasses.replace(services.settings, env="production", base_url="https://tool.example")
+    registrar = Registrar(settings, PublicHTTP(settings.base_url, 1.0, 1.0), services.signer)
     with pytest.raises(RegistrationError):
-        check_fetchable(url, allow_private=False)
+        registrar.fetch_configuration(RegistrationParams(url, None, ""))
 
 
 class HostileLms:
