@@ -216,6 +216,9 @@ class ToolMessageLaunch(MessageLaunch):
         for claim in c.OBJECT_CLAIMS:
             if claim in body and not isinstance(body[claim], dict):
                 raise InvalidClaim(f"the claim {claim} is not a JSON object")
+        problem = _unstorable(body)
+        if problem:
+            raise InvalidClaim(f"a claim holds {problem}, which no name, title or id can contain")
         try:
             self.validate_message()
         except LtiException as exc:
@@ -240,6 +243,22 @@ class ToolMessageLaunch(MessageLaunch):
     @property
     def id_token_hash(self) -> str:
         return hashlib.sha256(self._get_request_param("id_token").encode()).hexdigest()
+
+
+def _unstorable(claims: dict[str, Any]) -> str | None:
+    """Text the database would refuse (NUL; half a UTF-16 surrogate pair, which JSON can escape), anywhere."""
+    pending: list[Any] = [claims]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend([*value.keys(), *value.values()])
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and "\x00" in value:
+            return "a NUL character"
+        elif isinstance(value, str) and not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
+            return "half of a UTF-16 surrogate pair"
+    return None
 
 
 class _NoHTTP:

@@ -9,6 +9,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from lti_microcred.lti.roles import ROLE_LABELS, STAFF_ROLES
 log = logging.getLogger(__name__)
 CSRF_PURPOSE = "csrf"
 MAX_TOKEN_LENGTH = 64
+_TOKEN_SHAPE = re.compile(f"[A-Za-z0-9_-]{{1,{MAX_TOKEN_LENGTH}}}")  # what secrets.token_urlsafe makes
 PURGE_INTERVAL_SECONDS = 300.0  # each process deletes ended sessions at most this often
 PURGE_BATCH = 1000  # rows per delete transaction (short write locks on SQLite)
 PURGE_MAX_BATCHES = 100
@@ -91,8 +93,7 @@ _SESSION_QUERY = (
 
 def load_session(db: Session, token: str) -> ToolSession:
     """The active, unexpired session for token; SessionExpired otherwise."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise SessionExpired("no session token")
+    _check_shape(token)
     row = db.connection().execute(_SESSION_QUERY, {"token_hash": token_hash(token), "now": utcnow()}).one_or_none()
     if row is None:
         raise SessionExpired("the session token is unknown, expired, or its registration was disabled")
@@ -108,10 +109,17 @@ def load_session(db: Session, token: str) -> ToolSession:
     )
 
 
+def _check_shape(token: str) -> None:
+    """A token we could not have made (empty, too long, not URL-safe ASCII) is unknown, without a lookup."""
+    if not token:
+        raise SessionExpired("no session token")
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise SessionExpired("the session token is unknown, expired, or its registration was disabled")
+
+
 def confirm_pending(db: Session, token: str, stored_state: str, pending_ttl_seconds: int) -> None:
     """Activate a launch whose state the platform's storage gave back; refuses anything else."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise SessionExpired("no session token")
+    _check_shape(token)
     row = db.execute(
         select(LaunchSession.id, LaunchSession.state_hash, LaunchSession.created_dt)
         .where(LaunchSession.token_hash == token_hash(token), LaunchSession.status == "pending")

@@ -171,3 +171,11 @@ def test_a_failing_or_unknowing_key_resolver_is_a_failed_proof(full_signed: dict
     assert "could not be resolved" in verify_credential(full_signed, resolve_key=broken, now=NOW).summary()
     nobody = verify_credential(full_signed, resolve_key=document_resolver([]), now=NOW)
     assert "No controller document is known" in nobody.summary()
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"a": "\\ud800"}'],
+                         ids=["nested 100,000 deep", "lone surrogate"])
+def test_the_verifier_itself_refuses_what_python_cannot_hold(text: str) -> None:
+    """Whoever calls the engine (not only the web pages, which refuse these first) gets a verdict, not a crash."""
+    verdict = verify_credential(text, resolve_key=lambda method: pytest.fail("no key is looked up"))
+    assert not verdict.verified and verdict.checks[0].name is CheckName.FORMAT

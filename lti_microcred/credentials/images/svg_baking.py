@@ -6,6 +6,7 @@ artwork is untouched; parsing is done with defusedxml (no entity expansion, no e
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # only for its types and ParseError; parsing goes through defusedxml
 from typing import Final
 from xml.parsers import expat
@@ -19,6 +20,7 @@ NAMESPACE: Final = "https://purl.imsglobal.org/ob/v3p0"
 SVG_NAMESPACE: Final = "http://www.w3.org/2000/svg"
 MAX_SVG_BYTES: Final = 5 * 1024 * 1024
 _CREDENTIAL_TAG: Final = f"{{{NAMESPACE}}}credential"
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def bake_svg(svg: bytes, credential: str) -> bytes:
@@ -33,12 +35,17 @@ def bake_svg(svg: bytes, credential: str) -> bytes:
         raise BakingError("The SVG binds the 'openbadges' prefix to another namespace.")
     declaration = b"" if bound else f' xmlns:openbadges="{NAMESPACE}"'.encode()
     tag_body = svg[start : end - (2 if self_closing else 1)].rstrip()
-    cdata = credential.replace("]]>", "]]]]><![CDATA[>")
+    cdata = _xml_safe(credential).replace("]]>", "]]]]><![CDATA[>")
     element = f"<openbadges:credential><![CDATA[{cdata}]]></openbadges:credential>".encode()
     closing = f"</{name}>".encode() if self_closing else b""
     baked = svg[:start] + tag_body + declaration + b">" + element + closing + svg[end:]
     _parse(baked)
     return baked
+
+
+def _xml_safe(credential: str) -> str:
+    """Characters XML cannot carry (U+FFFE in a title, say) as JSON escapes: the same JSON to its readers."""
+    return _NOT_XML.sub(lambda found: f"\\u{ord(found.group()):04x}", credential)
 
 
 def extract_svg(svg: bytes) -> str:

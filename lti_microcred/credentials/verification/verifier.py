@@ -76,7 +76,11 @@ def verify_credential(
         limits.seconds, f"The verification took longer than {limits.seconds:g} s in all; the credential is refused.")
     trusted = frozenset(trusted_issuers) if trusted_issuers is not None else None
     run = _Run(resolve_key, fetch_status_list, now or datetime.now(UTC), limits, deadline, {}, trusted)
-    return _verify(credential, run)
+    try:
+        return _verify(credential, run)
+    except (RecursionError, UnicodeError):  # nesting deeper than Python parses, text no encoding can carry
+        return Verdict((Check(CheckName.FORMAT, Outcome.FAILED,
+                              "The credential nests its JSON too deep or holds characters no text can carry."),))
 
 
 def _verify(credential: dict[str, Any] | str, run: _Run) -> Verdict:

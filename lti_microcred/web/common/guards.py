@@ -1,4 +1,5 @@
-"""Authorisation for pages after a launch: the session from the URL token, role checks, CSRF."""
+"""Authorisation for pages after a launch: the session from the URL token, role checks, CSRF; and the one input
+guard of every request: no NUL byte (which PostgreSQL refuses in text) gets past it to a view."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, g, request
+from werkzeug.datastructures import MultiDict
 
 from lti_microcred.lti.errors import LaunchError, NotAllowed
 from lti_microcred.lti.sessions import ToolSession, check_csrf, csrf_token, load_session
@@ -18,6 +20,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 class CsrfFailed(LaunchError):
     code, status, title = "csrf_failed", 400, "The form could not be accepted"
     hint = "The page was too old or did not come from this tool. Go back, reload the page and try again."
+
+
+class NulCharacter(LaunchError):
+    code, status, title = "nul_character", 400, "The request contains a NUL character"
+    hint = "No address, search or form of this tool takes a NUL (zero) character. Check what was sent and try again."
+
+
+class NulInAddress(NulCharacter):
+    status, title = 404, "No page has this address"
+
+
+def refuse_nul_in_address(_endpoint: str | None = None, _values: dict[str, Any] | None = None) -> None:
+    """For every request, before any view or session lookup: a NUL in the path is no address (404), in the
+    query string a bad request (400). Bodies are checked where forms are read (`refuse_nul_in_form`)."""
+    if "\x00" in request.path:
+        raise NulInAddress("the address contains a NUL character")
+    if _has_nul(request.args):
+        raise NulCharacter("the query string contains a NUL character")
+
+
+def refuse_nul_in_form() -> None:
+    """For views that read a form: its fields, and the names of uploaded files."""
+    if form_has_nul():
+        raise NulCharacter("a form field contains a NUL character")
+
+
+def form_has_nul() -> bool:
+    files = request.files.values()
+    return _has_nul(request.form) or any("\x00" in f"{f.filename}{f.name}" for f in files)
+
+
+def _has_nul(values: MultiDict[str, Any]) -> bool:
+    return any("\x00" in f"{key}{value}" for key, value in values.items(multi=True))
 
 
 def session_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
@@ -40,6 +75,7 @@ def session_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blue
             submitted = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
             if not check_csrf(services().signer, g.tool_session.token, submitted):
                 raise CsrfFailed("missing or wrong CSRF token")
+            refuse_nul_in_form()
 
     return bp
 

@@ -18,6 +18,7 @@ from lti_microcred.lti.login import LoginRedirect, LoginRequest, auth_origin, be
 from lti_microcred.lti.persistence import record_launch
 from lti_microcred.lti.sessions import confirm_pending
 from lti_microcred.web.common.context import db, services
+from lti_microcred.web.common.guards import refuse_nul_in_form
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -32,6 +33,7 @@ def _bound_body() -> None:
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"the request body is {request.content_length} bytes; the limit is {limit}")
     request.max_content_length = limit  # also bounds chunked bodies that announce no length
+    refuse_nul_in_form()  # read within that bound; PostgreSQL takes no NUL in text
 
 
 @bp.route("/login", methods=["GET", "POST"])

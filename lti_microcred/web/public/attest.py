@@ -18,6 +18,7 @@ from lti_microcred.competencies.models import Competency, Evidence, MicroCredent
 from lti_microcred.lti.models import Context, User
 from lti_microcred.web.common.context import db, services
 from lti_microcred.web.common.errors import ErrorPage
+from lti_microcred.web.common.guards import form_has_nul
 
 bp = Blueprint("attest", __name__, url_prefix="/attest")
 CSRF_PURPOSE = "attest"
@@ -54,6 +55,9 @@ def submit(token: str) -> tuple[str, int, dict[str, str]]:
     if not hmac.compare_digest(request.form.get("csrf_token", ""), _csrf(token)):
         return _error(ErrorPage("csrf_failed", "The form could not be accepted", "The form did not come from this "
                                 "page.", "Open the link from the learner's message again and answer there."), 400)
+    if form_has_nul():
+        return _error(ErrorPage("nul_character", "The form could not be accepted", "A field contains a NUL "
+                                "character.", "Go back, remove it from your comment and answer again."), 400)
     confirmed = request.form.get("answer") == "confirm"
     comment = request.form.get("comment", "")[:MAX_COMMENT]
     session = db()

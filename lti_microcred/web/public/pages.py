@@ -7,8 +7,11 @@ from sqlalchemy import text
 
 from lti_microcred.lti.canvas_config import canvas_config
 from lti_microcred.web.common.context import db, services
+from lti_microcred.web.common.guards import refuse_nul_in_address
 
 bp = Blueprint("public", __name__)
+# For every request of the app, not only this blueprint's, and before any session is looked up.
+bp.app_url_value_preprocessor(refuse_nul_in_address)
 
 
 @bp.route("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -47,18 +48,26 @@ def export() -> Response:
     s, chosen, session = current_session(), _filter(), db()
     platform_id, context_id = s.platform_id, course_id()
     shown, columns = matrix_columns(session, credentials_of_course(session, platform_id, context_id), chosen)
-    read_sessions = services().read_sessions
+    own = services().read_sessions()  # the batches' own session: the stream outlives the request's
+    try:  # the first batch is read now, so a query that fails is an error page, not a CSV cut after its header
+        batches = export_batches(own, platform_id, context_id, chosen, shown, columns)
+        first = list(itertools.islice(batches, 1))
+    except BaseException:
+        own.close()
+        raise
 
     def rows() -> Iterator[str]:
-        """Streamed after the request's own session is closed: the batches read with a session of their own,
-        closed when the download ends or is abandoned."""
-        with read_sessions() as own:
-            yield from _csv_rows(shown, columns, export_batches(own, platform_id, context_id, chosen, shown, columns))
+        """Streamed after the request's own session is closed, one batch of learners at a time."""
+        try:
+            yield from _csv_rows(shown, columns, itertools.chain(first, batches))
+        finally:
+            own.close()
 
     filename = f"competencies-{(s.context_label or s.context_title or 'course')[:40]}.csv"
     response = Response(rows(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
     response.headers["Cache-Control"] = "private, no-store"
+    response.call_on_close(own.close)  # also when the download is abandoned before it starts
     return response
 
 
