@@ -1,18 +1,17 @@
-"""Fixtures: one migrated database per run (SQLite by default, PostgreSQL when
-LTI_MICROCRED_TEST_DATABASE_URL is set), the tool served over real loopback HTTP, and two loopback LMSs
-(Moodle-shaped and Canvas-shaped) built on lti1p3platform.
+"""Fixtures: one migrated database per run (SQLite by default; on PostgreSQL when
+LTI_MICROCRED_TEST_DATABASE_URL names a server, a database of the run's own, created and dropped by it: see
+tests/support/databases.py), the tool served over real loopback HTTP, and two loopback LMSs (Moodle-shaped
+and Canvas-shaped) built on lti1p3platform.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from lti_microcred import create_app
@@ -26,8 +25,9 @@ from lti_microcred.devplatform.data import DevPlatformSetup
 from lti_microcred.devplatform.demo import register_dev_platform, start_in_thread
 from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.lti.keys import ensure_keys
-from lti_microcred.lti.models import ToolKey
+from lti_microcred.lti.models import Institution, ToolKey
 from lti_microcred.services import Services
+from tests.support.databases import create_test_database, drop_test_database, server_url
 from tests.support.driver import Browser, LmsHandle
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
@@ -39,12 +39,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def database_url(tmp: Path) -> str:
-    return os.environ.get("LTI_MICROCRED_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.sqlite3'}"
-
-
 def on_postgres() -> bool:
-    return database_url(Path(".")).startswith("postgresql")
+    return server_url() is not None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -57,14 +53,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
-def reset_schema(services: Services) -> None:
-    """Start every run from an empty database, then migrate it with the real Alembic scripts."""
-    engine = services.engine
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+@pytest.fixture(scope="session")
+def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's own empty database: a new SQLite file, or a new PostgreSQL database dropped at the end (failed
+    tests included). Subprocesses (uWSGI, `microcred worker`) get it as LTI_MICROCRED_DATABASE_URL from
+    `services.settings.resolved_database_url`."""
+    server = server_url()
+    if server is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('database') / 'test.sqlite3'}"
+        return
+    url = create_test_database(server)
+    try:
+        yield url
+    finally:
+        drop_test_database(server, url)
 
 
 @pytest.fixture(scope="session")
@@ -78,10 +80,11 @@ def tool_url(tool_port: int) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings_overrides(tmp_path_factory: pytest.TempPathFactory, tool_url: str) -> dict[str, Any]:
+def settings_overrides(tmp_path_factory: pytest.TempPathFactory, tool_url: str,
+                       test_database_url: str) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("instance")
     return {
-        "env": "test", "base_url": tool_url, "instance_path": str(tmp), "database_url": database_url(tmp),
+        "env": "test", "base_url": tool_url, "instance_path": str(tmp), "database_url": test_database_url,
         "secret_key": TEST_SECRET, "registry_cache_seconds": 30.0, "jwks_min_refetch_seconds": 0.0,
     }
 
@@ -89,7 +92,7 @@ def settings_overrides(tmp_path_factory: pytest.TempPathFactory, tool_url: str) 
 @pytest.fixture(scope="session")
 def services(settings_overrides: dict[str, Any]) -> Iterator[Services]:
     s = Services.from_settings(load_settings(settings_overrides, environ={}))
-    reset_schema(s)
+    upgrade(s.engine)  # the database is new and empty: the real Alembic scripts build it
     with transaction(s.sessions) as session:
         ensure_keys(session, s.box)
         ensure_issuer(session, s.box, "Example University")
@@ -137,11 +140,12 @@ def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     if "services" not in request.fixturenames:
         return
     s: Services = request.getfixturevalue("services")
-    keep = {ToolKey.__tablename__, IssuerKey.__tablename__, IssuerProfile.__tablename__}
+    keep = {ToolKey.__tablename__, IssuerKey.__tablename__, IssuerProfile.__tablename__, Institution.__tablename__}
     with s.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in keep:
                 conn.execute(table.delete())
+        conn.execute(delete(Institution).where(Institution.at_host_root.is_(False)))  # their issuers go with them
     s.reset_caches()
 
 

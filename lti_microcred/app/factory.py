@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from lti_microcred.core.config import load_settings
 from lti_microcred.services import Services
 from lti_microcred.web import register_web
 from lti_microcred.web.common.context import NoCookieSession, close_db
+from lti_microcred.web.common.errors import redacted_path
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -33,4 +35,21 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     register_web(app)
     app.teardown_appcontext(close_db)
     start_in_process_worker(app)  # delivery thread, unless worker_in_process = 0 (or in tests)
+    _log_redacted_paths_under_uwsgi(app)
     return app
+
+
+def _log_redacted_paths_under_uwsgi(app: Flask) -> None:
+    """Give uWSGI's request log (app/server.py's LOG_FORMAT) the path with its secret hashed, first thing on
+    every request, so whatever the app answers (even a crash) is logged without the token."""
+    try:
+        uwsgi = importlib.import_module("uwsgi")  # exists only inside a uWSGI process
+    except ImportError:
+        return
+    inner = app.wsgi_app
+
+    def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        uwsgi.set_logvar("mc_path", redacted_path(environ.get("PATH_INFO", "")))
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]

@@ -13,6 +13,12 @@ import os
 import sys
 from pathlib import Path
 
+# uWSGI's request log (4xx and 5xx only). Never %(uri) nor %(referer): paths carry secrets (a session token in
+# /s/<token>/…), so the app hands over the path with its secret hashed as the request variable `mc_path`
+# (app/factory.py); a request that never reached the app logs an empty path.
+LOG_FORMAT = ("[pid: %(pid)|worker: %(wid)] %(addr) [%(ltime)] %(method) %(mc_path) => %(status) "
+              "in %(msecs) msecs, %(size) bytes")
+
 
 def uwsgi_command(host: str, port: int, workers: int, threads: int,
                   module: str = "lti_microcred.wsgi:app") -> list[str]:
@@ -29,7 +35,9 @@ def uwsgi_command(host: str, port: int, workers: int, threads: int,
         "--buffer-size", "32768",  # LMS login URLs carry long hints (Canvas sends a JWT)
         "--post-buffering", "65536",
         "--harakiri", "60", "--max-requests", "100000", "--thunder-lock",
-        "--disable-logging", "--log-4xx", "--log-5xx",
+        "--disable-logging", "--log-4xx", "--log-5xx", "--log-format", LOG_FORMAT,
+        # uWSGI's own error lines about a client gone mid-response would name the request's URI.
+        "--ignore-sigpipe", "--ignore-write-errors", "--disable-write-exception",
         "--strict",
     ]
 

@@ -1,9 +1,10 @@
 """Evidence files: stored under random keys, refused above a size limit while streaming, typed by content.
 
 `FileStorage` is the interface the web layer uses; `LocalFileStorage` keeps files in a directory
-(`settings.resolved_storage_path`). An object-store implementation only has to provide the same three
-methods. Nothing is ever served from the storage path directly: files go out through a view that
-checks who asks.
+(`settings.resolved_storage_path`). An object-store implementation only has to provide the same methods.
+Nothing is ever served from the storage path directly: files go out through a view that checks who asks.
+A file is written before the transaction that refers to it commits; `core/file_sweep.py` deletes the ones a
+killed process left behind.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import os
 import re
 import secrets
 import tempfile
+import time
 import unicodedata
 import zipfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -58,6 +61,10 @@ class StorageError(Exception):
     """An upload we refuse, with a message for the person who sent it."""
 
 
+class FileTooLarge(StorageError):
+    """An upload over the size limit (the web answers 413 with its *too large* page)."""
+
+
 class StoredFileMissing(LookupError):
     """No file under this key (never stored, deleted, or not a key at all)."""
 
@@ -90,6 +97,11 @@ class FileStorage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Forget a file (missing files are not an error: deletes may be repeated)."""
+
+    @abstractmethod
+    def stale_keys(self, older_than_seconds: float) -> Iterator[str]:
+        """Keys of the files written longer ago than that (what the orphan sweep checks); partial uploads that
+        old are deleted on the way."""
 
 
 class LocalFileStorage(FileStorage):
@@ -134,10 +146,27 @@ class LocalFileStorage(FileStorage):
         except StoredFileMissing:
             return
 
+    def stale_keys(self, older_than_seconds: float) -> Iterator[str]:
+        cutoff = time.time() - older_than_seconds
+        for path in (self.root / ".incoming").glob("tmp*"):  # a process killed while writing
+            if _written_before(path, cutoff):
+                path.unlink(missing_ok=True)
+        for folder in self.root.glob("??"):
+            for path in folder.iterdir() if folder.is_dir() else ():
+                if KEY_PATTERN.match(path.name) and path.name[:2] == folder.name and _written_before(path, cutoff):
+                    yield path.name  # only our own keys: nothing else in the folder is ever touched
+
     def _path(self, key: str) -> Path:
         if not KEY_PATTERN.match(key or ""):
             raise StoredFileMissing(key)
         return self.root / key[:2] / key
+
+
+def _written_before(path: Path, cutoff: float) -> bool:
+    try:
+        return path.is_file() and path.stat().st_mtime < cutoff
+    except FileNotFoundError:  # deleted meanwhile (by a failed request, or another process's sweep)
+        return False
 
 
 @dataclass(frozen=True)
@@ -158,7 +187,7 @@ def _copy_bounded(stream: IO[bytes], out: IO[bytes], limit: int) -> _Scan:
             break
         size += len(chunk)
         if size > limit:
-            raise StorageError(f"The file is larger than {megabytes(limit)}. Upload a smaller file or share a link.")
+            raise FileTooLarge(f"The file is larger than {megabytes(limit)}. Upload a smaller file or share a link.")
         if len(head) < 4096:
             head += chunk[:4096 - len(head)]
         digest.update(chunk)

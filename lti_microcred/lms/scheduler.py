@@ -1,6 +1,6 @@
 """Periodic work of the delivery loop: learn service URLs from new launches, queue roster syncs and
 grade read-backs when a course is due (on launch, then every roster_sync_minutes / grade_readback_minutes),
-and delete ended launch sessions every few minutes.
+delete ended launch sessions every few minutes, and evidence files no row refers to every ten.
 
 Jobs go through the outbox like every delivery (leases, retries, errors kept), so any worker may run them;
 a conditional UPDATE of the due time decides which worker queues them.
@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 
+from lti_microcred.competencies.models import Evidence
 from lti_microcred.core import outbox
 from lti_microcred.core.db import transaction, utcnow
+from lti_microcred.core.file_sweep import OrphanSweep
+from lti_microcred.core.storage import LocalFileStorage
 from lti_microcred.lms.course import note_launches
 from lti_microcred.lms.models import CourseServices
 from lti_microcred.lms.readback import read_back
@@ -45,6 +49,7 @@ class Scheduler:
         self._next = 0.0
         self.purge_sessions = SessionPurge(
             sessions, read_sessions, replay_window_seconds(settings.iat_max_age_seconds, settings.clock_skew_seconds))
+        self.sweep_files = OrphanSweep(LocalFileStorage.from_settings(settings), partial(_referenced, read_sessions))
 
     def tick(self, force: bool = False) -> int:
         """Scan launches and queue due jobs, at most every tick_seconds; returns how many jobs were queued."""
@@ -52,6 +57,8 @@ class Scheduler:
             return 0
         self._next = time.monotonic() + self.tick_seconds
         self.purge_sessions()  # every few minutes at most; ended launch sessions would pile up forever
+        if swept := self.sweep_files():  # every ten minutes at most: files of uploads killed before their commit
+            log.info("deleted %d evidence files that no evidence refers to", swept)
         if not self._anything_to_do():
             return 0  # the usual case: no write transaction (SQLite has one writer for everyone)
         settings = self.settings
@@ -77,6 +84,11 @@ class Scheduler:
                     and_(CourseServices.next_readback_dt <= now, CourseServices.lineitems_url.is_not(None))))
                 .limit(1)).first()
         return self._cursor is None or newest > self._cursor or due is not None
+
+
+def _referenced(read_sessions: sessionmaker[Session], keys: list[str]) -> set[str]:
+    with read_sessions() as session:
+        return set(session.scalars(select(Evidence.file_key).where(Evidence.file_key.in_(keys))))
 
 
 def _queue_due(session: Any, kind: str, due_column: Any, url_column: Any, period: dt.timedelta) -> int:

@@ -4,14 +4,16 @@ calls and the Deep Linking picker) and `common/` (what they share). Templates fo
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from lti_microcred.competencies.credential_fields import PARTICIPATION_FORMS
 from lti_microcred.web import home
 from lti_microcred.web.common import files
 from lti_microcred.web.common.errors import register_error_pages
+from lti_microcred.web.common.framing import FrameAncestors, frame_ancestors
 from lti_microcred.web.common.guards import template_globals
 from lti_microcred.web.learner import credentials as learner_credentials
 from lti_microcred.web.learner import dashboard as learner_dashboard
@@ -35,8 +37,10 @@ from lti_microcred.web.staff import (
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
 }
+CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
+# Responses that carry a session token, a login's state or a secret link are never kept by a browser or proxy.
+NO_STORE_PATHS = re.compile(r"^/+(s|attest)/|^/+lti/+(login|launch|register)")
 UPLOAD_ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.txt,.csv,.md,.docx,.xlsx,.pptx,.odt,.mp4"
 BLUEPRINTS = (
     pages, public_credentials, attest,  # anyone
@@ -57,11 +61,17 @@ def register_web(app: Flask) -> None:
     app.context_processor(template_globals)
     app.context_processor(_view_globals)
     app.add_template_filter(json.loads, "from_json")
+    app.extensions["microcred_frame_ancestors"] = FrameAncestors(app.extensions["microcred"])
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        policy = response.headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if "frame-ancestors" not in policy:  # the same framing rule everywhere, downloads' own policy included
+            response.headers["Content-Security-Policy"] = f"{policy}; {frame_ancestors(response.status_code)}"
+        if NO_STORE_PATHS.match(request.path) and "no-store" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

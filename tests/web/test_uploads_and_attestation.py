@@ -55,7 +55,7 @@ def test_a_file_over_the_limit_is_refused_while_streaming(setup: tuple[Visit, st
     limit, before = services.settings.upload_max_bytes, stored_files(services)
     answer = learner.post("/me/evidence", {"credential": key, "competency": str(competency)},
                           files={"file": ("big.pdf", b"%PDF-" + b"0" * (limit - 4))})
-    assert answer.status_code == 422 and "The file is larger than 10 MB" in answer.text
+    assert answer.status_code == 413 and "That is too large" in answer.text and "files up to 10 MB" in answer.text
     assert evidence_count(services) == 0 and stored_files(services) == before
     exact = learner.post("/me/evidence", {"credential": key, "competency": str(competency)},
                          files={"file": ("exact.pdf", b"%PDF-" + b"0" * (limit - 5))})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_microcred.core.storage import megabytes
@@ -14,6 +16,17 @@ from lti_microcred.lti.errors import LaunchError, PayloadTooLarge
 from lti_microcred.web.common.context import services
 
 log = logging.getLogger("lti_microcred.refusals")
+# Path segments that are secrets: a launched session (/s/<token>/…, valid for hours), a supervisor's link
+# (/attest/<token>) and a registration invitation (/lti/register/<invite>).
+SECRET_SEGMENT = re.compile(r"^(/+(?:s|attest|lti/+register)/+)([^/]+)")
+
+
+def redacted_path(path: str) -> str:
+    """The path fit for a log: a secret segment becomes ~ and the first 8 hex digits of its SHA-256, which is
+    also the start of a session's stored token_hash (`/s/~3fa9c1d2/me`)."""
+    def digest(match: re.Match[str]) -> str:
+        return match.group(1) + "~" + hashlib.sha256(match.group(2).encode("utf-8", "replace")).hexdigest()[:8]
+    return SECRET_SEGMENT.sub(digest, path, count=1)
 
 
 @dataclass(frozen=True)
@@ -37,8 +50,9 @@ def _render(page: ErrorPage, status: int, reference: str | None) -> tuple[str, i
 
 def _refusal(error: LaunchError) -> tuple[str, int]:
     reference = secrets.token_hex(4)
-    log.warning("refused %s %s: %s: %s (issuer=%s client_id=%s ref=%s)", request.method, request.path,
-                error.code, error.detail, error.issuer, error.client_id, reference)
+    log.warning("refused %s %s: %s: %s (issuer=%s client_id=%s ref=%s)", request.method,
+                redacted_path(request.path), error.code, error.detail, error.issuer, error.client_id, reference)
+    g.refused_issuer = error.issuer  # the page may be framed by that LMS if it is registered, even if not active
     return _render(ErrorPage(error.code, error.title, error.detail, error.hint), error.status, reference)
 
 
@@ -62,7 +76,7 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 
 def _unexpected(error: Exception) -> tuple[str, int]:
     reference = secrets.token_hex(4)
-    log.exception("unexpected error on %s %s (ref=%s)", request.method, request.path, reference)
+    log.exception("unexpected error on %s %s (ref=%s)", request.method, redacted_path(request.path), reference)
     page = ErrorPage("internal_error", "The tool ran into a problem", "Something went wrong on our side.",
                      "Try again in a moment. If it keeps happening, send the reference below to the administrator.")
     return _render(page, 500, reference)
