@@ -15,13 +15,15 @@ from tests.web.support import PEOPLE, add_framework
 
 @pytest.fixture(autouse=True)
 def people(lms_servers: dict[str, DevPlatform]) -> Iterator[None]:
-    """A second learner, an assessor (Moodle "ta") and an admin in both LMSs; removed after the test."""
+    """A second learner, an assessor (Moodle "ta") and an admin in both LMSs; the LMSs' own users as they were
+    afterwards (the demo LMS has a learner-2 of its own, which later tests rely on)."""
+    before = {flavour: dict(platform.users) for flavour, platform in lms_servers.items()}
     for platform in lms_servers.values():
         platform.users.update(PEOPLE)
     yield
-    for platform in lms_servers.values():
-        for name in PEOPLE:
-            platform.users.pop(name, None)
+    for flavour, platform in lms_servers.items():
+        platform.users.clear()
+        platform.users.update(before[flavour])
 
 
 @pytest.fixture

@@ -47,7 +47,10 @@ def enrol(services: Services, platform_id: int, count: int, start: int = 0) -> N
 
 
 def credential_requirements(session: Any, credential_id: int) -> list[Any]:
-    return list(session.scalars(select(Requirement).where(Requirement.micro_credential_id == credential_id)))
+    """In the matrix's column order (competencies were made in code order); unordered, PostgreSQL may answer
+    in any order and the test would mark another competency achieved than the one it reads back."""
+    return list(session.scalars(select(Requirement).where(Requirement.micro_credential_id == credential_id)
+                                .order_by(Requirement.competency_id, Requirement.id)))
 
 
 @contextmanager
