@@ -117,7 +117,7 @@ def verify_slice(overrides: dict[str, Any], ids: list[int]) -> tuple[float, int]
     with s.read_sessions() as session:
         docs = [r for r in session.scalars(select(IssuedCredential.signed_json).where(IssuedCredential.id.in_(ids)))]
         start = time.perf_counter()
-        ok = sum(verify(session, issuer, s.signed_status_lists, s.settings.base_url, d).verified for d in docs)
+        ok = sum(verify(session, [issuer], s.signed_status_lists, s.settings.base_url, d).verified for d in docs)
     elapsed = time.perf_counter() - start
     s.engine.dispose()
     return elapsed, ok
@@ -149,7 +149,7 @@ def breakdown(overrides: dict[str, Any], issue_ms: float, samples: int = 200) ->
         datas = [hash_data(u, options, document=c).data for u, c in pairs]
         signature_ms = per_item(lambda: [issuer.di_signer.private_key.sign(d) for d in datas], len(datas))
         vcjwt_ms = per_item(lambda: [encode(u, issuer.jwt_key, issuer.jwt_kid) for u in unsigned], len(unsigned))
-        verify_ms = per_item(lambda: [verify(session, issuer, s.signed_status_lists, s.settings.base_url, d)
+        verify_ms = per_item(lambda: [verify(session, [issuer], s.signed_status_lists, s.settings.base_url, d)
                                       for d in stored[:50]], len(stored[:50]))
     s.engine.dispose()
     signing = document_ms + options_ms + signature_ms
@@ -175,7 +175,8 @@ def javascript_reference(overrides: dict[str, Any], iterations: int) -> dict[str
     with s.read_sessions() as session:
         credential = json.loads(session.scalars(select(IssuedCredential.signed_json).limit(1)).one())
         lists = {e["statusListCredential"]: s.signed_status_lists.get(
-            session, e["statusListCredential"].rsplit("/", 1)[1], s.settings.base_url, issuer.did, issuer.di_signer)
+            session, e["statusListCredential"].rsplit("/", 1)[1], s.settings.base_url,
+            lambda _institution: (issuer.did, issuer.di_signer))
             for e in credential["credentialStatus"]}
     credential.pop("proof")
     key = {"id": issuer.di_signer.verification_method, "controller": issuer.did,

@@ -21,7 +21,7 @@ from lti_microcred.core.outbound import OutboundHTTP
 from lti_microcred.core.public_http import PublicHTTP, any_address, is_public
 from lti_microcred.core.signing import Signer
 from lti_microcred.credentials.contexts import configure_extension_context
-from lti_microcred.credentials.issuing.issuer import Issuer
+from lti_microcred.credentials.issuing.issuer_state import Issuer
 from lti_microcred.credentials.issuing.urls import Urls
 from lti_microcred.credentials.status.store import SignedLists, forget_open_lists
 from lti_microcred.lms import results as module_results

@@ -130,6 +130,32 @@ def test_issuer_set_refuses_an_over_long_value_and_changes_nothing(instance: Pat
     assert microcred(instance, "issuer", "show").stdout == before
 
 
+def test_institutions_are_created_listed_and_given_registrations(instance: Path) -> None:
+    created = microcred(instance, "institution", "create", "--slug", "north", "--name", "North College")
+    assert created.returncode == 0, created.stderr
+    assert "did:web:127.0.0.1%3A8000:institutions:north" in created.stdout
+    again = microcred(instance, "institution", "create", "--slug", "north", "--name", "Twice")
+    assert again.returncode != 0 and "exists already" in again.stderr
+    added = microcred(instance, "platform", "add", "--issuer", "https://north.example.edu", "--client-id", "n1",
+                      "--auth-login-url", "https://north.example.edu/auth", "--auth-token-url",
+                      "https://north.example.edu/token", "--key-set-url", "https://north.example.edu/jwks",
+                      "--institution", "north")
+    assert added.returncode == 0, added.stderr
+    listing = microcred(instance, "institution", "list").stdout
+    assert "north" in listing and "North College  (1 registration(s))" in listing
+    shown = microcred(instance, "issuer", "show", "--institution", "north").stdout
+    assert "issuer id: did:web:127.0.0.1%3A8000:institutions:north" in shown and "North College" in shown
+    renamed = microcred(instance, "issuer", "set", "--institution", "north", "--name", "North University")
+    assert renamed.returncode == 0, renamed.stderr
+    assert "North University" not in microcred(instance, "issuer", "show").stdout  # the root one is untouched
+    platform_id = added.stdout.split()[1].rstrip(":")
+    moved = microcred(instance, "institution", "attach", platform_id, "default")
+    assert moved.returncode == 0 and "now belongs to default" in moved.stdout
+    unknown = microcred(instance, "institution", "attach", platform_id, "nowhere")
+    assert unknown.returncode != 0 and "no institution 'nowhere'" in unknown.stderr
+    assert microcred(instance, "platform", "invite", "--institution", "nowhere").returncode != 0
+
+
 def test_invite_url(instance: Path) -> None:
     result = microcred(instance, "platform", "invite")
     assert result.stdout.startswith("http://127.0.0.1:8000/lti/register/")

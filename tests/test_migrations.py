@@ -73,3 +73,44 @@ def test_alembic_check_from_the_command_line_is_clean(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
     assert "No new upgrade operations detected" in result.stdout + result.stderr
     assert (tmp_path / "check.sqlite3").exists()
+
+
+def test_institutions_arrive_without_changing_any_issuer(empty_engine: Engine) -> None:
+    """What existed before institutions (one issuer, its keys, registrations, status lists) all joins the one
+    institution at the host root, whose issuer stays did:web of the host with the same keys: every credential
+    issued before keeps its issuer and keeps verifying."""
+    from lti_microcred.core.crypto_box import SecretBox
+    from lti_microcred.core.db import make_sessionmaker
+    from lti_microcred.credentials.issuing.issuer import new_issuer_key
+    from lti_microcred.credentials.issuing.issuer_state import Issuer
+
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+    box = SecretBox("a secret for this test only, long enough")
+    keys = [new_issuer_key(box, algorithm, 0) for algorithm in ("Ed25519", "ES256")]
+    with empty_engine.begin() as conn:
+        now = "2026-11-30 10:00:00"
+        conn.execute(text("INSERT INTO issuer_profiles (id, name, url, email, description, street_address, locality,"
+                          " postal_code, country, image_url, created_dt, updated_dt) VALUES (1, 'Old University',"
+                          " '', '', '', '', '', '', 'IE', '', :now, :now)"), {"now": now})
+        for key in keys:
+            conn.execute(text("INSERT INTO issuer_keys (algorithm, fragment, public_key, private_key_enc, status,"
+                              " created_dt) VALUES (:a, :f, :p, :k, 'current', :now)"),
+                         {"a": key.algorithm, "f": key.fragment, "p": key.public_key, "k": key.private_key_enc,
+                          "now": now})
+        conn.execute(text("INSERT INTO platforms (name, issuer, client_id, auth_login_url, auth_token_url, status,"
+                          " deployment_policy, source, granted_scopes, created_dt, updated_dt) VALUES ('LMS',"
+                          " 'https://lms.example', 'c', 'https://x', 'https://x', 'active', 'hold', 'manual', '',"
+                          " :now, :now)"), {"now": now})
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, slug, name, at_host_root FROM institutions")).all()
+        assert [(r.slug, r.name, bool(r.at_host_root)) for r in rows] == [("default", "Old University", True)]
+        for table in ("platforms", "issuer_profiles", "issuer_keys"):
+            owners = conn.execute(text(f"SELECT DISTINCT institution_id FROM {table}")).scalars().all()  # noqa: S608
+            assert owners == [rows[0].id], table
+    state = Issuer(make_sessionmaker(empty_engine), box, "https://tool.example.edu").state()
+    assert state.did == "did:web:tool.example.edu" and state.profile.name == "Old University"
+    assert {f"did:web:tool.example.edu#{k.fragment}" for k in keys} == set(state.did_document["assertionMethod"])

@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from lti_microcred.core.config import ENV_PREFIX, SETTINGS_FILE_NAME, instance_folder, load_settings, site_settings
 from lti_microcred.core.db import transaction
 from lti_microcred.core.migrate import upgrade
@@ -46,3 +48,8 @@ def initialise(services: Services) -> list[str]:
         created = [f"tool key {k.kid} created ({k.status})" for k in ensure_keys(session, services.box)]
         created += [f"{what} created" for what in ensure_issuer(session, services.box, services.settings.tool_name)]
     return ["database migrated to the latest schema", *created]
+
+
+def issuer_for_institution(services: Services, session: Session, institution_id: int) -> list[str]:
+    """A new institution's issuer profile and keys."""
+    return ensure_issuer(session, services.box, services.settings.tool_name, institution_id)

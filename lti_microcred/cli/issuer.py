@@ -1,24 +1,38 @@
-"""`microcred issuer`: the credential issuer's profile and keys, for administrators at the command line."""
+"""`microcred issuer`: an institution's issuer profile and keys, for administrators at the command line."""
 
 from __future__ import annotations
 
 import json
 
 import click
+from sqlalchemy.orm import Session
 
 from lti_microcred.cli.common import command_services
 from lti_microcred.core.db import transaction
+from lti_microcred.credentials.issuing.issuer import (
+    PROFILE_FIELDS,
+    profile_form,
+    profile_of,
+    profile_problems,
+    rotate_issuer_keys,
+)
+from lti_microcred.lti.institutions import InstitutionError, find_institution
+
+INSTITUTION = click.option("--institution", "slug", help="The institution's slug (default: the one at the host root).")
 
 
 @click.group()
 def issuer() -> None:
-    """The institution as credential issuer (did:web of this tool's host)."""
+    """An institution as credential issuer (did:web of this tool's host, or of a path below it)."""
 
 
 @issuer.command("show")
-def issuer_show() -> None:
+@INSTITUTION
+def issuer_show(slug: str | None) -> None:
     services = command_services()
-    state = services.issuer.state()
+    with transaction(services.sessions) as session:
+        institution_id = _institution_id(session, slug)
+    state = services.issuer.state(institution_id)
     click.echo(f"issuer id: {state.did}")
     click.echo(json.dumps({k: v for k, v in vars(state.profile).items() if v is not None}, indent=2, default=str))
     for method in state.did_document["verificationMethod"]:
@@ -26,6 +40,7 @@ def issuer_show() -> None:
 
 
 @issuer.command("set")
+@INSTITUTION
 @click.option("--name")
 @click.option("--url", help="https://… web site")
 @click.option("--email")
@@ -35,14 +50,12 @@ def issuer_show() -> None:
 @click.option("--postal-code", "postal_code")
 @click.option("--country", help="two-letter code, e.g. IE")
 @click.option("--image-url", "image_url", help="https://… logo")
-def issuer_set(**values: str | None) -> None:
+@click.option("--linkedin-organization-id", "linkedin_organization_id", help="LinkedIn's number for the institution")
+def issuer_set(slug: str | None, **values: str | None) -> None:
     """Change the issuer profile new credentials carry."""
-    from lti_microcred.credentials.issuing.issuer import PROFILE_FIELDS, profile_form, profile_problems
-    from lti_microcred.credentials.models import IssuerProfile
-
     services = command_services()
     with transaction(services.sessions) as session:
-        profile = session.get(IssuerProfile, 1)
+        profile = profile_of(session, _institution_id(session, slug))
         if profile is None:
             raise click.ClickException("the issuer is not set up: run `microcred init`")
         # An option not given keeps the stored value; "" clears a field.
@@ -57,11 +70,17 @@ def issuer_set(**values: str | None) -> None:
 
 
 @issuer.command("rotate-keys")
-def issuer_rotate() -> None:
+@INSTITUTION
+def issuer_rotate(slug: str | None) -> None:
     """New signing keys; credentials already issued keep verifying with the retired ones."""
-    from lti_microcred.credentials.issuing.issuer import rotate_issuer_keys
-
     services = command_services()
     with transaction(services.sessions) as session:
-        fresh = rotate_issuer_keys(session, services.box)
+        fresh = rotate_issuer_keys(session, services.box, _institution_id(session, slug))
     click.echo("now signing with: " + ", ".join(f"{k.algorithm} #{k.fragment}" for k in fresh))
+
+
+def _institution_id(session: Session, slug: str | None) -> int:
+    try:
+        return find_institution(session, slug).id
+    except InstitutionError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -6,6 +6,7 @@ import click
 
 from lti_microcred.cli.common import command_services
 from lti_microcred.core.db import transaction
+from lti_microcred.lti.institutions import InstitutionError, attach_platform, find_institution
 
 
 @click.group()
@@ -22,11 +23,13 @@ def platform() -> None:
 @click.option("--key-set-url", required=True, help="The LMS public keyset (JWKS) URL.")
 @click.option("--name", help="A name for admins (default: the issuer's host).")
 @click.option("--audience", help="Token audience, when the LMS wants one other than the token URL.")
+@click.option("--institution", "slug", help="The institution it belongs to (default: that of the same LMS, else the "
+                                           "one at the host root).")
 @click.option("--deployment-policy", type=click.Choice(["hold", "accept"]), default=None,
               help="What an unseen deployment gets (default: settings, normally hold).")
 def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], auth_login_url: str,
                  auth_token_url: str, key_set_url: str, name: str | None, audience: str | None,
-                 deployment_policy: str | None) -> None:
+                 deployment_policy: str | None, slug: str | None) -> None:
     """Register an LMS by hand (Moodle manual settings, Canvas developer key)."""
     from lti_microcred.lti.admin import AdminError, PlatformSpec, add_platform
 
@@ -37,10 +40,12 @@ def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], a
     try:
         with transaction(services.sessions) as session:
             row = add_platform(session, spec, list(deployment_ids))
+            if slug is not None:
+                attach_platform(session, row.id, slug)
             click.echo(f"platform {row.id}: {row.issuer} client_id {row.client_id} ({row.status}); "
                        f"deployments: {', '.join(deployment_ids) or 'none yet'}; "
                        f"unseen deployments: {row.deployment_policy}")
-    except AdminError as exc:
+    except (AdminError, InstitutionError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -56,7 +61,7 @@ def platform_list() -> None:
             click.echo("no platforms registered")
         for p, deployments in rows:
             click.echo(f"{p.id:>4}  {p.status:<8} {p.name}  issuer={p.issuer}  client_id={p.client_id}  "
-                       f"source={p.source}  unseen-deployments={p.deployment_policy}")
+                       f"source={p.source}  unseen-deployments={p.deployment_policy}  institution={p.institution_id}")
             for d in deployments:
                 click.echo(f"        deployment {d.lti_deployment_id!r}: {d.status}")
 
@@ -92,10 +97,18 @@ def platform_remove(platform_id: int) -> None:
 
 
 @platform.command("invite")
-def platform_invite() -> None:
+@click.option("--institution", "slug", help="The institution its registrations join (see `microcred institution`).")
+def platform_invite(slug: str | None) -> None:
     """Print a Dynamic Registration URL whose registrations are active at once (valid for some hours)."""
     services = command_services()
+    institution_id = None
+    if slug is not None:
+        try:
+            with transaction(services.sessions) as session:
+                institution_id = find_institution(session, slug).id
+        except InstitutionError as exc:
+            raise click.ClickException(str(exc)) from exc
     hours = services.settings.dynamic_registration_invite_hours
-    click.echo(services.settings.url(f"/lti/register/{services.registrar.make_invite()}"))
+    click.echo(services.settings.url(f"/lti/register/{services.registrar.make_invite(institution_id)}"))
     click.echo(f"(valid for {hours} hours; registrations made without it wait for `microcred platform activate`)",
                err=True)

@@ -1,5 +1,5 @@
-"""Tables of credential issuing: the issuer (one per deployment of the tool, did:web of its host), its keys,
-the signed credentials exactly as issued, and the status lists that revoke or suspend them."""
+"""Tables of credential issuing: each institution's issuer profile and signing keys, the signed credentials
+exactly as issued, and each institution's status lists that revoke or suspend them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
 
+INSTITUTION_FK = "institutions.id"
+
 
 class IssuerProfile(TimestampMixin, Base):
     """The institution as credential issuer: the OB 3.0 Profile embedded in every credential."""
@@ -17,6 +19,7 @@ class IssuerProfile(TimestampMixin, Base):
     __tablename__ = "issuer_profiles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey(INSTITUTION_FK, ondelete="CASCADE"), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(2048), default="")
     email: Mapped[str] = mapped_column(String(320), default="")
@@ -26,6 +29,7 @@ class IssuerProfile(TimestampMixin, Base):
     postal_code: Mapped[str] = mapped_column(String(40), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
     image_url: Mapped[str] = mapped_column(String(2048), default="")
+    linkedin_organization_id: Mapped[str] = mapped_column(String(20), default="")  # LinkedIn's numeric company id
 
 
 class IssuerKey(Base):
@@ -34,6 +38,7 @@ class IssuerKey(Base):
     __tablename__ = "issuer_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey(INSTITUTION_FK, ondelete="CASCADE"), index=True)
     # Ed25519 signs Data Integrity proofs; P-256 (ES256) or RSA (RS256) signs VC-JWTs.
     algorithm: Mapped[str] = mapped_column(String(16))  # Ed25519 | ES256 | RS256
     fragment: Mapped[str] = mapped_column(String(100), unique=True)  # the #id within the DID document
@@ -50,6 +55,7 @@ class StatusList(Base):
     __tablename__ = "status_lists"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey(INSTITUTION_FK, ondelete="CASCADE"), index=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     purpose: Mapped[str] = mapped_column(String(16))  # revocation | suspension
     size: Mapped[int] = mapped_column(Integer)

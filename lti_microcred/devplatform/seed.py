@@ -52,7 +52,7 @@ def seed_demo(services: Services, platform_id: int, platform: DevPlatform) -> st
                                                     Award.status == "active")).first()
         if award is None:
             return None
-        row = issue(session, services.issuer.state(), services.credential_urls, award.id)
+        row = issue(session, services.issuer.for_platform(session, platform_id), services.credential_urls, award.id)
         return services.credential_urls.verify(row.public_id)
 
 

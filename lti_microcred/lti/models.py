@@ -1,21 +1,40 @@
 """Tables of the LTI layer: who may launch us (platforms, deployments), our keys, and what launches tell us.
 
-Tenancy: platform (issuer + client_id) -> deployment -> context (course) -> resource link. Users belong to a
-platform. Every identifier from the LMS is stored next to the row it is scoped by, so a course id of one
-platform can never be confused with the same id from another.
+Tenancy: institution -> platform (issuer + client_id) -> deployment -> context (course) -> resource link.
+Users belong to a platform. Every identifier from the LMS is stored next to the row it is scoped by, so a
+course id of one platform can never be confused with the same id from another.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
 
 URL = String(2048)
 LTI_ID = String(255)
+ROOT_SLUG = "default"
+# Hosted Canvas signs for every school with one issuer: the same issuer says nothing about the institution there.
+SHARED_ISSUERS = frozenset({"https://canvas.instructure.com", "https://canvas.beta.instructure.com",
+                            "https://canvas.test.instructure.com"})
+
+
+class Institution(TimestampMixin, Base):
+    """The tenant above LMS registrations (one Moodle site; one Canvas account with several client ids): it
+    issues credentials in its own name, with its own keys, did:web and status lists."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)  # the path of its did:web under the tool's host
+    name: Mapped[str] = mapped_column(String(200))
+    # The first institution keeps did:web of the host itself, so credentials issued before there were
+    # institutions keep verifying; every other one is did:web:<host>:institutions:<slug>.
+    at_host_root: Mapped[bool] = mapped_column(default=False)
 
 
 class Platform(TimestampMixin, Base):
@@ -25,6 +44,8 @@ class Platform(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("issuer", "client_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # A registration without one joins the institution at the host root (see lti.institutions).
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     issuer: Mapped[str] = mapped_column(LTI_ID)
     client_id: Mapped[str] = mapped_column(LTI_ID)
@@ -170,3 +191,30 @@ class LaunchSession(Base):
     claims_json: Mapped[str] = mapped_column(Text, default="{}")
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+def root_institution(session: Session) -> Institution:
+    """The institution whose issuer is did:web of the host itself (made on first use)."""
+    found = session.scalars(select(Institution).where(Institution.at_host_root.is_(True))).first()
+    if found is None:
+        found = Institution(slug=ROOT_SLUG, name="Default institution", at_host_root=True)
+        session.add(found)
+        session.flush()
+    return found
+
+
+@event.listens_for(Platform, "before_insert")
+def _default_institution(_mapper: Any, connection: Any, platform: Platform) -> None:
+    """A registration stored without an institution joins the one of an earlier registration of the same LMS
+    (same issuer, except on hosted Canvas), else the institution at the host root (made if there is none)."""
+    if platform.institution_id is not None:
+        return
+    if platform.issuer not in SHARED_ISSUERS:
+        platform.institution_id = connection.scalar(select(Platform.institution_id).where(
+            Platform.issuer == platform.issuer).order_by(Platform.id).limit(1))
+    if platform.institution_id is None:
+        platform.institution_id = connection.scalar(select(Institution.id).where(Institution.at_host_root.is_(True))
+                                                    .limit(1))
+    if platform.institution_id is None:
+        platform.institution_id = connection.execute(insert(Institution).values(
+            slug=ROOT_SLUG, name="Default institution", at_host_root=True)).inserted_primary_key[0]

@@ -87,18 +87,19 @@ class Registrar:
                  config: PlatformConfiguration) -> RegistrationOutcome:
         return register_tool(self, session, params, config)
 
-    def invite_is_valid(self, invite: str) -> bool:
+    def invitation(self, invite: str) -> dict[str, Any] | None:
+        """What a valid invite says (the institution to join, if any); None for none, a forged or an old one."""
         if not invite:
-            return False
+            return None
         try:
-            self.signer.loads(INVITE_PURPOSE, invite, self.settings.dynamic_registration_invite_hours * 3600)
+            return self.signer.loads(INVITE_PURPOSE, invite, self.settings.dynamic_registration_invite_hours * 3600)
         except BadToken:
-            return False
-        return True
+            return None
 
-    def make_invite(self) -> str:
-        """A registration URL's last segment: registrations made with it are active at once."""
-        return self.signer.dumps(INVITE_PURPOSE, {})
+    def make_invite(self, institution_id: int | None = None) -> str:
+        """A registration URL's last segment: registrations made with it are active at once, and belong to the
+        institution named (else to the institution of the same LMS, or the root one)."""
+        return self.signer.dumps(INVITE_PURPOSE, {} if institution_id is None else {"institution": institution_id})
 
 
 def fetch_platform_configuration(s: Registrar, params: RegistrationParams) -> PlatformConfiguration:
@@ -134,11 +135,15 @@ def register_tool(s: Registrar, session: Session, params: RegistrationParams,
     client_id = _lti_id(answer["client_id"], "client_id")
     tool_conf = mapping(answer.get(TOOL_CONFIGURATION))
     deployment_id = _lti_id(tool_conf["deployment_id"], "deployment_id") if tool_conf.get("deployment_id") else None
-    invited = s.invite_is_valid(params.invite)
+    invitation = s.invitation(params.invite)
     granted = str(answer.get("scope", "")).split()
     # An invited registration is trusted with its new deployments too; otherwise the default policy holds them.
-    policy = "accept" if invited else s.settings.default_deployment_policy
-    platform = _store_platform(session, config, client_id, "active" if invited else "pending", granted, policy)
+    policy = "accept" if invitation is not None else s.settings.default_deployment_policy
+    platform = _store_platform(session, config, client_id, "active" if invitation is not None else "pending", granted,
+                               policy)
+    if invitation is not None and isinstance(invitation.get("institution"), int):
+        platform.institution_id = invitation["institution"]
+        session.flush()
     if deployment_id:
         _store_deployment(session, platform, deployment_id)
     return RegistrationOutcome(platform.id, client_id, deployment_id, platform.status, granted,

@@ -22,6 +22,7 @@ from lti_microcred.devplatform.data import DevPlatformSetup
 from lti_microcred.devplatform.demo import start_in_thread
 from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.lti.admin import activate
+from lti_microcred.lti.institutions import create_institution
 from lti_microcred.lti.models import Deployment, Platform
 from lti_microcred.lti.platform_configuration import RegistrationError, issuer_matches_configuration
 from lti_microcred.lti.registration import Registrar, RegistrationParams
@@ -165,6 +166,16 @@ def test_canvas_issuer_from_a_host_that_is_not_instructures_is_refused(hosted_ca
 ])
 def test_which_configuration_hosts_may_speak_for_an_issuer(issuer: str, config_url: str, accepted: bool) -> None:
     assert issuer_matches_configuration(issuer, config_url) is accepted
+
+
+def test_an_invite_for_an_institution_registers_the_lms_there(moodle: LmsHandle, browser: Browser, services,
+                                                               db_session) -> None:
+    with transaction(services.sessions) as session:
+        north = create_institution(session, "north", "North College").id
+    done = register(browser, moodle, invite=services.registrar.make_invite(north))
+    assert done.status_code == 200, reason_of(done)
+    row = db_session.scalars(select(Platform).where(Platform.client_id == new_client_id(moodle))).one()
+    assert (row.status, row.institution_id) == ("active", north)
 
 
 def test_forged_invite_registers_as_pending(canvas: LmsHandle, browser: Browser, db_session) -> None:

@@ -44,7 +44,8 @@ def test_issued_credentials_verify_in_the_js_library(services: Any, tmp_path: Pa
         status_urls = {e["statusListCredential"] for r in rows for e in json.loads(r.signed_json)["credentialStatus"]}
         prefix = services.settings.base_url + "/status/"
         lists = {url: services.signed_status_lists.get(session, url[len(prefix):], services.settings.base_url,
-                                                       issuer.did, issuer.di_signer) for url in status_urls}
+                                                       lambda _institution: (issuer.did, issuer.di_signer))
+                 for url in status_urls}
         verify = [{"name": f"credential-{i}", "credential": json.loads(r.signed_json)} for i, r in enumerate(rows)]
         verify += [{"name": "clr", "credential": record}]
         verify += [{"name": f"status-list-{i}", "credential": doc} for i, doc in enumerate(lists.values())]

@@ -41,7 +41,7 @@ def awarded(session: Session) -> dict[str, Any]:
 
 
 def check(services: Any, session: Session, credential: Any) -> Any:
-    return verify(session, services.issuer.state(), services.signed_status_lists, services.settings.base_url,
+    return verify(session, services.issuer.all(), services.signed_status_lists, services.settings.base_url,
                   credential)
 
 

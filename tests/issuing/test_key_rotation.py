@@ -24,7 +24,7 @@ def test_credentials_signed_before_a_rotation_still_verify(services: Any, live_t
     before_json, before_jwt = signed_forms(live_tool, issued(services)["public_id"])
     old_keys = {json.loads(before_json)["proof"]["verificationMethod"], jwt.get_unverified_header(before_jwt)["kid"]}
     with transaction(services.sessions) as session:
-        rotate_issuer_keys(session, services.box)
+        rotate_issuer_keys(session, services.box, services.issuer.state().institution_id)
     services.issuer.invalidate()
     did_document = requests.get(live_tool + "/.well-known/did.json", timeout=10).json()
     assert old_keys <= set(did_document["assertionMethod"]) and len(did_document["assertionMethod"]) == 4

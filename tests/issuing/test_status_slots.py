@@ -57,14 +57,14 @@ def test_a_crowded_list_gets_a_successor_instead_of_being_filled_in_order(
         services: Any, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     first, _ = two_awards(session)
     owner = issue(session, services.issuer.state(), services.credential_urls, first.id)
-    crowded = choose(session, "revocation").list_id
+    crowded = choose(session, services.issuer.state().institution_id, "revocation").list_id
     taken = {p for (p,) in session.execute(select(StatusSlot.position).where(StatusSlot.status_list_id == crowded))}
     probes = [p for p in range(100) if p not in taken][:8]
     session.add_all(StatusSlot(status_list_id=crowded, position=p, issued_credential_id=owner.id) for p in probes)
     session.flush()
     draws = itertools.cycle(probes)  # every random draw in the first list hits a taken slot
     monkeypatch.setattr(status_list.secrets, "randbelow", lambda n: next(draws))
-    chosen = choose(session, "revocation")
+    chosen = choose(session, services.issuer.state().institution_id, "revocation")
     assert chosen.list_id != crowded and chosen.position in probes  # a fresh list, where those slots are free
 
 
@@ -75,8 +75,8 @@ def test_a_slot_taken_by_another_worker_meanwhile_is_replaced(
     raced: list[Choice] = []
     real_choose = issuance.choose
 
-    def choose_then_lose_the_race(session_: Session, purpose: str, opener: Any = None) -> Choice:
-        chosen = real_choose(session_, purpose, opener)
+    def choose_then_lose_the_race(session_: Session, institution_id: int, purpose: str, opener: Any = None) -> Choice:
+        chosen = real_choose(session_, institution_id, purpose, opener)
         if purpose == "revocation" and not raced:  # another worker claims it before this one does
             raced.append(chosen)
             claim_elsewhere(services, chosen, owner.id)
@@ -100,11 +100,12 @@ def test_an_award_another_worker_issued_meanwhile_is_returned_not_issued_twice(
     real_choose = issuance.choose
     others: list[Any] = []
 
-    def choose_while_another_worker_issues(session_: Session, purpose: str, opener: Any = None) -> Choice:
+    def choose_while_another_worker_issues(session_: Session, institution_id: int, purpose: str,
+                                           opener: Any = None) -> Choice:
         if not others:
             others.append(None)  # the other worker's own choices go straight through
             others[0] = issue(session_, services.issuer.state(), services.credential_urls, first.id)
-        return real_choose(session_, purpose, opener)
+        return real_choose(session_, institution_id, purpose, opener)
 
     monkeypatch.setattr(issuance, "choose", choose_while_another_worker_issues)
     row = issue(session, services.issuer.state(), services.credential_urls, first.id)
@@ -117,8 +118,8 @@ def test_slots_lost_every_time_leave_the_job_to_be_retried(
     owner = issue(session, services.issuer.state(), services.credential_urls, first.id)
     real_choose = issuance.choose
 
-    def always_lose_the_race(session_: Session, purpose: str, opener: Any = None) -> Choice:
-        chosen = real_choose(session_, purpose, opener)
+    def always_lose_the_race(session_: Session, institution_id: int, purpose: str, opener: Any = None) -> Choice:
+        chosen = real_choose(session_, institution_id, purpose, opener)
         claim_elsewhere(services, chosen, owner.id)
         return chosen
 
@@ -137,12 +138,13 @@ def test_the_worker_returns_the_credential_another_worker_stored_meanwhile(
     session.commit()
     real_choose, others = issuance.choose, []
 
-    def choose_while_another_worker_issues(session_: Session, purpose: str, opener: Any = None) -> Choice:
+    def choose_while_another_worker_issues(session_: Session, institution_id: int, purpose: str,
+                                           opener: Any = None) -> Choice:
         if not others:
             others.append(None)  # the other worker's own choices go straight through
             with services.sessions.begin() as other:
                 others[0] = issue(other, services.issuer.state(), services.credential_urls, first.id).id
-        return real_choose(session_, purpose, opener)
+        return real_choose(session_, institution_id, purpose, opener)
 
     monkeypatch.setattr(issuance, "choose", choose_while_another_worker_issues)
     row = issuance.issue_signing_outside_the_writer(services.read_sessions, services.sessions,

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from lti_microcred.core.db import transaction
-from lti_microcred.credentials.models import IssuerKey, IssuerProfile
+from lti_microcred.credentials.issuing.issuer import profile_of
+from lti_microcred.credentials.models import IssuerKey
 
 PROFILE_FIELDS = ("name", "url", "email", "description", "street_address", "locality", "postal_code", "country",
                   "image_url")
@@ -20,14 +21,14 @@ PROFILE_FIELDS = ("name", "url", "email", "description", "street_address", "loca
 def issuer_restored(services: Any) -> Iterator[None]:
     """Whatever happens to the issuer profile and keys inside, they are as before afterwards."""
     with services.read_sessions() as session:
-        profile = session.get(IssuerProfile, 1)
+        profile = profile_of(session, services.issuer.state().institution_id)
         fields = {name: getattr(profile, name) for name in PROFILE_FIELDS}
         keys = {k.id: (k.status, k.retired_dt) for k in session.scalars(select(IssuerKey))}
     try:
         yield
     finally:
         with transaction(services.sessions) as session:
-            row = session.get(IssuerProfile, 1)
+            row = profile_of(session, services.issuer.state().institution_id)
             for name, value in fields.items():
                 setattr(row, name, value)
             for key in session.scalars(select(IssuerKey)):

@@ -16,7 +16,7 @@ from lti_microcred.competencies.models import (
     Requirement,
 )
 from lti_microcred.credentials.documents import data as m
-from lti_microcred.credentials.issuing.issuer import IssuerState
+from lti_microcred.credentials.issuing.issuer_state import IssuerState
 from lti_microcred.credentials.issuing.urls import Urls
 
 PARTICIPATION_LABELS = {"online": "Online", "onsite": "On-site", "blended": "Blended",

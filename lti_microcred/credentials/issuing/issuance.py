@@ -24,7 +24,7 @@ from lti_microcred.credentials.documents import data as m
 from lti_microcred.credentials.documents.openbadge import build_open_badge_credential
 from lti_microcred.credentials.issuing.achievement_data import achievement
 from lti_microcred.credentials.issuing.credential_status import IssuanceError, change_status, current_credential
-from lti_microcred.credentials.issuing.issuer import IssuerState
+from lti_microcred.credentials.issuing.issuer_state import IssuerState
 from lti_microcred.credentials.issuing.urls import Urls
 from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.credentials.proofs.dataintegrity import sign
@@ -39,7 +39,7 @@ from lti_microcred.credentials.status.store import (
     open_list,
     status_list_url,
 )
-from lti_microcred.lti.models import User
+from lti_microcred.lti.models import Platform, User
 
 Sessions = sessionmaker[Session]
 SLOT_ATTEMPTS = 3  # sign again over new status slots when another worker claimed ours meanwhile
@@ -100,9 +100,9 @@ def _active_award(session: Session, award_id: int) -> Award:
 def _list_opener(write_sessions: Sessions) -> ListOpener:
     """Status lists are created (rarely: the first, then one per crowded list) in a transaction of their own."""
 
-    def open_in_own_transaction(purpose: str, after: int) -> OpenList:
+    def open_in_own_transaction(institution_id: int, purpose: str, after: int) -> OpenList:
         with write_sessions.begin() as session:
-            return open_list(session, purpose, after)
+            return open_list(session, institution_id, purpose, after)
 
     return open_in_own_transaction
 
@@ -154,8 +154,10 @@ def _signed(session: Session, issuer: IssuerState, urls: Urls, award: Award, ope
     credential = session.get(MicroCredential, award.micro_credential_id)
     learner = session.get(User, award.learner_id)
     assert credential is not None and learner is not None
+    if session.scalar(select(Platform.institution_id).where(Platform.id == award.platform_id)) != issuer.institution_id:
+        raise IssuanceError("A credential is issued in the name of the institution whose course awarded it.")
     public_id = secrets.token_hex(12)
-    choices = [choose(session, purpose, open_list) for purpose in PURPOSES]
+    choices = [choose(session, issuer.institution_id, purpose, open_list) for purpose in PURPOSES]
     valid_until = _valid_until(award.awarded_dt, credential.validity_months)
     data = m.Award(
         credential_id=urls.credential(public_id), awarded=award.awarded_dt, valid_from=award.awarded_dt,

@@ -1,6 +1,7 @@
-"""The issuer of this deployment: its profile, its signing keys (stored encrypted), and the documents that
-publish the keys: the did:web DID document and the same keys in an HTTPS issuer profile.
+"""Each institution's issuer: its profile, its signing keys (stored encrypted) and its did:web.
 
+The institution at the host root is did:web of the host (as every credential was before there were several);
+any other is did:web:<host>:institutions:<slug>, its DID document at /institutions/<slug>/did.json.
 Ed25519 signs Data Integrity proofs, P-256 (ES256) signs VC-JWTs. Rotation adds a new current key and keeps
 the old one published (as retired) so credentials it signed keep verifying.
 """
@@ -8,37 +9,40 @@ the old one published (as retired) so credentials it signed keep verifying.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from lti_microcred.core.crypto_box import SecretBox
 from lti_microcred.core.db import utcnow
-from lti_microcred.credentials.contexts import DID_V1, MULTIKEY_V1
-from lti_microcred.credentials.documents.data import Address
-from lti_microcred.credentials.documents.data import IssuerProfile as ProfileData
-from lti_microcred.credentials.documents.openbadge import address_json
-from lti_microcred.credentials.issuing.didweb import JWK_V1, did_web, jwk_thumbprint, public_jwk
+from lti_microcred.credentials.issuing.didweb import did_web, jwk_thumbprint, public_jwk
 from lti_microcred.credentials.models import IssuerKey, IssuerProfile
-from lti_microcred.credentials.proofs.dataintegrity import Ed25519Signer
 from lti_microcred.credentials.proofs.multikey import ed25519_public_key_to_multibase
+from lti_microcred.lti.models import Institution, root_institution
 
-PROFILE_PATH = "/issuer"
+INSTITUTIONS_PATH = "/institutions"
 
 
-def issuer_did(base_url: str) -> str:
-    """did:web of the tool's host (a port becomes %3A): the issuer id in every credential."""
+def issuer_did(base_url: str, institution: Institution | None = None) -> str:
+    """did:web of the tool's host (a port becomes %3A), or of the institution's path below it."""
     parts = urlsplit(base_url)
     assert parts.hostname
-    return did_web(parts.hostname, parts.port)
+    below = "" if institution is None or institution.at_host_root else f"{INSTITUTIONS_PATH}/{institution.slug}"
+    return did_web(parts.hostname, parts.port, below)
+
+
+def did_document_path(institution: Institution) -> str:
+    return "/.well-known/did.json" if institution.at_host_root else f"{INSTITUTIONS_PATH}/{institution.slug}/did.json"
+
+
+def profile_path(institution: Institution) -> str:
+    """Where the same keys are published under an https identifier, with the issuer's public profile."""
+    return "/issuer" if institution.at_host_root else f"{INSTITUTIONS_PATH}/{institution.slug}/issuer"
 
 
 def _private_der(key: Any) -> bytes:
@@ -48,7 +52,7 @@ def _private_der(key: Any) -> bytes:
 
 # The issuer profile's fields and their longest values (the columns' sizes), in the order forms show them.
 PROFILE_FIELDS = {"name": 200, "url": 2048, "email": 320, "description": 2000, "street_address": 300,
-                  "locality": 120, "postal_code": 40, "country": 2, "image_url": 2048}
+                  "locality": 120, "postal_code": 40, "country": 2, "image_url": 2048, "linkedin_organization_id": 20}
 
 
 def profile_form(values: Mapping[str, str | None]) -> dict[str, str]:
@@ -71,10 +75,12 @@ def profile_problems(form: dict[str, str]) -> dict[str, str]:
         found["email"] = "This is not an e-mail address."
     if form["country"] and not (len(form["country"]) == 2 and form["country"].isalpha()):
         found["country"] = "Use the two-letter country code (e.g. IE)."
+    if form["linkedin_organization_id"] and not form["linkedin_organization_id"].isdigit():
+        found["linkedin_organization_id"] = "Use the number in your LinkedIn page's admin address."
     return found
 
 
-def new_issuer_key(box: SecretBox, algorithm: str) -> IssuerKey:
+def new_issuer_key(box: SecretBox, algorithm: str, institution_id: int) -> IssuerKey:
     if algorithm == "Ed25519":
         private: Any = ed25519.Ed25519PrivateKey.generate()
         public_text = ed25519_public_key_to_multibase(private.public_key())
@@ -85,135 +91,42 @@ def new_issuer_key(box: SecretBox, algorithm: str) -> IssuerKey:
         public_text, fragment = json.dumps(jwk, sort_keys=True), jwk_thumbprint(jwk)
     else:
         raise ValueError(f"unsupported issuer key algorithm {algorithm}")
-    return IssuerKey(algorithm=algorithm, fragment=fragment, public_key=public_text, status="current",
-                     private_key_enc=box.seal(_private_der(private), context=fragment.encode()))
+    return IssuerKey(institution_id=institution_id, algorithm=algorithm, fragment=fragment, public_key=public_text,
+                     status="current", private_key_enc=box.seal(_private_der(private), context=fragment.encode()))
 
 
-def ensure_issuer(session: Session, box: SecretBox, default_name: str) -> list[str]:
-    """A profile row and a current key of each algorithm; returns what was created."""
+def ensure_issuer(session: Session, box: SecretBox, default_name: str, institution_id: int | None = None
+                  ) -> list[str]:
+    """An institution's profile row and a current key of each algorithm (the root institution's when none is
+    named); returns what was created."""
+    institution = session.get(Institution, institution_id) if institution_id else root_institution(session)
+    if institution is None:
+        raise LookupError(f"no institution {institution_id}")
     created = []
-    if session.get(IssuerProfile, 1) is None:
-        session.add(IssuerProfile(id=1, name=default_name))
-        created.append("issuer profile")
-    current = set(session.scalars(select(IssuerKey.algorithm).where(IssuerKey.status == "current")))
+    if profile_of(session, institution.id) is None:
+        name = default_name if institution.at_host_root else institution.name
+        session.add(IssuerProfile(institution_id=institution.id, name=name))
+        created.append("issuer profile" if institution.at_host_root else f"issuer profile of {institution.slug}")
+    current = set(session.scalars(select(IssuerKey.algorithm).where(
+        IssuerKey.institution_id == institution.id, IssuerKey.status == "current")))
     for algorithm in ("Ed25519", "ES256"):
         if algorithm not in current:
-            session.add(new_issuer_key(box, algorithm))
+            session.add(new_issuer_key(box, algorithm, institution.id))
             created.append(f"{algorithm} issuer key")
     session.flush()
     return created
 
 
-def rotate_issuer_keys(session: Session, box: SecretBox) -> list[IssuerKey]:
-    """New current keys; the previous ones stay published as retired."""
-    for key in session.scalars(select(IssuerKey).where(IssuerKey.status == "current")):
+def profile_of(session: Session, institution_id: int) -> IssuerProfile | None:
+    return session.scalars(select(IssuerProfile).where(IssuerProfile.institution_id == institution_id)).one_or_none()
+
+
+def rotate_issuer_keys(session: Session, box: SecretBox, institution_id: int) -> list[IssuerKey]:
+    """New current keys for one institution; its previous ones stay published as retired."""
+    for key in session.scalars(select(IssuerKey).where(IssuerKey.institution_id == institution_id,
+                                                       IssuerKey.status == "current")):
         key.status, key.retired_dt = "retired", utcnow()
-    fresh = [new_issuer_key(box, algorithm) for algorithm in ("Ed25519", "ES256")]
+    fresh = [new_issuer_key(box, algorithm, institution_id) for algorithm in ("Ed25519", "ES256")]
     session.add_all(fresh)
     session.flush()
     return fresh
-
-
-@dataclass(frozen=True)
-class IssuerState:
-    """A per-process snapshot: the profile as credentials embed it, signers, and the published documents."""
-
-    did: str
-    profile: ProfileData
-    di_signer: Ed25519Signer
-    jwt_key: Any
-    jwt_kid: str
-    did_document: dict[str, Any]
-    https_profile: dict[str, Any]
-
-
-class Issuer:
-    """Loads the issuer once per process and again every few seconds (an admin may change it elsewhere)."""
-
-    def __init__(self, sessions: sessionmaker[Session], box: SecretBox, base_url: str,
-                 refresh_seconds: float = 10.0) -> None:
-        self._sessions, self._box, self._base_url = sessions, box, base_url
-        self._refresh_seconds = refresh_seconds
-        self._state: IssuerState | None = None
-        self._loaded_at = -1e9
-        self._private: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def invalidate(self) -> None:
-        self._loaded_at = -1e9
-
-    def state(self) -> IssuerState:
-        if self._state is None or time.monotonic() - self._loaded_at >= self._refresh_seconds:
-            with self._lock:
-                if self._state is None or time.monotonic() - self._loaded_at >= self._refresh_seconds:
-                    self._state = self._load()
-                    self._loaded_at = time.monotonic()
-        return self._state
-
-    def _load(self) -> IssuerState:
-        did = issuer_did(self._base_url)
-        with self._sessions() as session:
-            row = session.get(IssuerProfile, 1)
-            keys = list(session.scalars(select(IssuerKey).where(IssuerKey.status != "revoked").order_by(IssuerKey.id)))
-            if row is None or not keys:
-                raise RuntimeError("the issuer is not set up: run `microcred init`")
-            profile = _profile_data(row, did)
-            current = {k.algorithm: k for k in keys if k.status == "current"}
-            di_key, jwt_key = current["Ed25519"], current["ES256"]
-            state = IssuerState(
-                did=did, profile=profile,
-                di_signer=Ed25519Signer(f"{did}#{di_key.fragment}", self._private_key(di_key)),
-                jwt_key=self._private_key(jwt_key), jwt_kid=f"{did}#{jwt_key.fragment}",
-                did_document=_controller_document(did, keys),
-                https_profile=_https_profile(self._base_url, row, keys),
-            )
-        return state
-
-    def _private_key(self, key: IssuerKey) -> Any:
-        loaded = self._private.get(key.fragment)
-        if loaded is None:
-            der = self._box.open(key.private_key_enc, context=key.fragment.encode())
-            loaded = self._private[key.fragment] = serialization.load_der_private_key(der, password=None)
-        return loaded
-
-
-def _address(row: IssuerProfile) -> Address | None:
-    """The stored postal address (Annex I: the issuer's country), or None when nothing is stored."""
-    address = Address(country_code=row.country or None, locality=row.locality or None,
-                      street_address=row.street_address or None, postal_code=row.postal_code or None)
-    return address if address != Address() else None
-
-
-def _profile_data(row: IssuerProfile, did: str) -> ProfileData:
-    return ProfileData(id=did, name=row.name, url=row.url or None, email=row.email or None,
-                       description=row.description or None, image=row.image_url or None, address=_address(row))
-
-
-def _methods(controller: str, keys: list[IssuerKey]) -> list[dict[str, Any]]:
-    methods = []
-    for key in keys:
-        if key.algorithm == "Ed25519":
-            methods.append({"id": f"{controller}#{key.fragment}", "type": "Multikey", "controller": controller,
-                            "publicKeyMultibase": key.public_key})
-        else:
-            methods.append({"id": f"{controller}#{key.fragment}", "type": "JsonWebKey", "controller": controller,
-                            "publicKeyJwk": json.loads(key.public_key)})
-    return methods
-
-
-def _controller_document(controller: str, keys: list[IssuerKey]) -> dict[str, Any]:
-    """The DID document: every published key (current and retired) may assert credentials."""
-    methods = _methods(controller, keys)
-    return {"@context": [DID_V1, MULTIKEY_V1, JWK_V1], "id": controller, "verificationMethod": methods,
-            "assertionMethod": [m["id"] for m in methods]}
-
-
-def _https_profile(base_url: str, row: IssuerProfile, keys: list[IssuerKey]) -> dict[str, Any]:
-    """The same keys under an HTTPS identifier, with the issuer's public profile, for HTTPS-minded verifiers."""
-    controller = base_url.rstrip("/") + PROFILE_PATH
-    document = _controller_document(controller, keys)
-    document["@context"] = [DID_V1, MULTIKEY_V1, JWK_V1]
-    document.update({"name": row.name, "url": row.url or None, "email": row.email or None,
-                     "description": row.description or None, "image": row.image_url or None,
-                     "address": address_json(_address(row)), "alsoKnownAs": [issuer_did(base_url)]})
-    return {k: v for k, v in document.items() if v is not None}

@@ -30,9 +30,15 @@ def issue_credential_job(services: Any, message: Message) -> None:
     """Idempotent: a second delivery finds the credential already issued; a revoked award is skipped; when other
     workers keep taking its status slots, StatusSlotsBusy fails the job, which the worker retries later. Signs
     outside any write transaction, so worker processes issue in parallel."""
+    award_id = int(message.data["award_id"])
+    with services.read_sessions() as session:
+        award = session.get(Award, award_id)
+        if award is None:
+            return
+        issuer = services.issuer.for_platform(session, award.platform_id)  # the awarding course's institution
     try:
-        issue_signing_outside_the_writer(services.read_sessions, services.sessions, services.issuer.state(),
-                                         services.credential_urls, int(message.data["award_id"]))
+        issue_signing_outside_the_writer(services.read_sessions, services.sessions, issuer,
+                                         services.credential_urls, award_id)
     except IssuanceError:
         return  # revoked before issuing: nothing left to do
 

@@ -17,7 +17,7 @@ from lti_microcred.core.db import utcnow
 from lti_microcred.credentials.documents.clr import Association, build_clr_credential, stacking
 from lti_microcred.credentials.issuing.credential_status import learner_credentials
 from lti_microcred.credentials.issuing.issuance import hashed_identity
-from lti_microcred.credentials.issuing.issuer import IssuerState
+from lti_microcred.credentials.issuing.issuer_state import IssuerState
 from lti_microcred.credentials.issuing.urls import Urls
 from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.credentials.proofs.dataintegrity import sign

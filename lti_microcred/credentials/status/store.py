@@ -30,18 +30,19 @@ class OpenList(NamedTuple):
     size: int
 
 
-ListOpener = Callable[[str, int], OpenList]  # (purpose, newer than this list id) -> the open list
+ListOpener = Callable[[int, str, int], OpenList]  # (institution, purpose, newer than this list id) -> open list
 
 
-def open_list(session: Session, purpose: str, after: int = 0) -> OpenList:
-    """The newest list of this purpose (newer than `after`), created when there is none."""
+def open_list(session: Session, institution_id: int, purpose: str, after: int = 0) -> OpenList:
+    """The institution's newest list of this purpose (newer than `after`), created when there is none."""
     current = session.scalars(
-        select(StatusList).where(StatusList.purpose == purpose, StatusList.id > after)
+        select(StatusList).where(StatusList.institution_id == institution_id, StatusList.purpose == purpose,
+                                 StatusList.id > after)
         .order_by(StatusList.id.desc()).limit(1)
     ).first()
     if current is None:
-        current = StatusList(public_id=secrets.token_hex(8), purpose=purpose, size=MIN_ENTRIES,
-                             bits=bytes(MIN_ENTRIES // 8), version=0, updated_dt=utcnow())
+        current = StatusList(institution_id=institution_id, public_id=secrets.token_hex(8), purpose=purpose,
+                             size=MIN_ENTRIES, bits=bytes(MIN_ENTRIES // 8), version=0, updated_dt=utcnow())
         session.add(current)
         session.flush()
     return OpenList(current.id, current.public_id, current.size)
@@ -55,27 +56,30 @@ class Choice:
     purpose: str
 
 
-_open_lists: dict[str, OpenList] = {}  # purpose -> the list new slots are drawn from: per-process memo
+_open_lists: dict[tuple[int, str], OpenList] = {}  # (institution, purpose) -> where slots are drawn: memo
 _LISTS_TRIED = 3  # a fresh list is empty: a second crowded one in a row only happens under a burst of workers
 
 
-def choose(session: Session, purpose: str, opener: ListOpener | None = None) -> Choice:
+def choose(session: Session, institution_id: int, purpose: str, opener: ListOpener | None = None) -> Choice:
     """A random unused position (herd privacy: neighbours in a list reveal nothing about issue order); a list
     where random probing keeps hitting taken slots (well over half full) gets a successor, so no list is ever
     filled in order. Reads only, but for a list it may have to create (in `session`, or through `opener`): the
     slot is claimed when the credential is stored, where a unique index refuses a slot another worker claimed
     meanwhile (the issuer then chooses again)."""
     def opened(after: int) -> OpenList:
-        return opener(purpose, after) if opener is not None else open_list(session, purpose, after)
+        if opener is not None:
+            return opener(institution_id, purpose, after)
+        return open_list(session, institution_id, purpose, after)
 
-    memo = _open_lists.get(purpose)
+    key = (institution_id, purpose)
+    memo = _open_lists.get(key)
     if memo is None:
-        memo = _open_lists[purpose] = opened(0)
+        memo = _open_lists[key] = opened(0)
     for _ in range(_LISTS_TRIED):
         try:
             return Choice(memo.id, memo.public_id, allocate_index(_taken_in(session, memo.id), memo.size), purpose)
         except StatusListError:
-            memo = _open_lists[purpose] = opened(memo.id)
+            memo = _open_lists[key] = opened(memo.id)
     raise StatusListError(f"No {purpose} status list has room: {_LISTS_TRIED} lists in a row were crowded.")
 
 
@@ -120,14 +124,16 @@ class SignedLists:
         self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, public_id: str, base_url: str, issuer: str | dict[str, Any],
-            signer: Ed25519Signer) -> dict[str, Any] | None:
+    def get(self, session: Session, public_id: str, base_url: str,
+            signer_of: Callable[[int], tuple[str | dict[str, Any], Ed25519Signer]]) -> dict[str, Any] | None:
+        """The list signed by its institution's issuer: `signer_of(institution id)` gives (issuer, signer)."""
         row = session.scalars(select(StatusList).where(StatusList.public_id == public_id)).one_or_none()
         if row is None:
             return None
         cached = self._cache.get(public_id)
         if cached is not None and cached[0] == row.version:
             return cached[1]
+        issuer, signer = signer_of(row.institution_id)
         unsigned = build_status_list_credential(
             credential_id=status_list_url(base_url, public_id), issuer=issuer,
             status_list=Bits.from_bytes(row.bits), purpose=row.purpose, valid_from=row.updated_dt)

@@ -28,7 +28,8 @@ def index() -> str:
 def record() -> Response:
     s = current_session()
     sv = services()
-    signed = learner_record(db(), sv.issuer.state(), sv.credential_urls, s.platform_id, s.user_id)
+    signed = learner_record(db(), sv.issuer.for_platform(db(), s.platform_id), sv.credential_urls, s.platform_id,
+                           s.user_id)
     if signed is None:
         error = "You hold no current credential: there is no learner record to download."
         return Response(json.dumps({"error": error}), status=404, mimetype="application/json")

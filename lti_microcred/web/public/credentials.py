@@ -16,7 +16,9 @@ from lti_microcred.credentials.images.badge import badge_svg, medal_png
 from lti_microcred.credentials.images.png_baking import bake_png
 from lti_microcred.credentials.images.svg_baking import bake_svg
 from lti_microcred.credentials.issuing.achievement_data import achievement
+from lti_microcred.credentials.issuing.issuer_state import IssuerState
 from lti_microcred.credentials.models import IssuedCredential
+from lti_microcred.credentials.verification.our_issuer import signer_of
 from lti_microcred.lti.models import User
 from lti_microcred.web.common.context import db, services
 from lti_microcred.web.public.verify_page import render_verdict
@@ -43,6 +45,7 @@ def _send(body: bytes | str, mimetype: str, filename: str | None = None, max_age
 
 @bp.route("/.well-known/did.json")
 def did_document() -> Response:
+    """The host root institution's DID document; every other institution's is under /institutions/<slug>/."""
     return _send(json.dumps(services().issuer.state().did_document), "application/did+json", max_age=300)
 
 
@@ -59,8 +62,7 @@ def extension_context() -> Response:
 @bp.route("/status/<public_id>")
 def status_list(public_id: str) -> Response:
     s = services()
-    issuer = s.issuer.state()
-    signed = s.signed_status_lists.get(db(), public_id[:40], s.settings.base_url, issuer.did, issuer.di_signer)
+    signed = s.signed_status_lists.get(db(), public_id[:40], s.settings.base_url, signer_of(s.issuer.all()))
     if signed is None:
         abort(404, "No status list has this address.")
     return _send(json.dumps(signed), VC_JSON, max_age=10)  # revocations show within seconds
@@ -94,8 +96,10 @@ def credential_png(public_id: str) -> Response:
 @bp.route("/credentials/<public_id>.svg")
 def credential_svg(public_id: str) -> Response:
     row = _issued(public_id)
-    title = json.loads(row.signed_json).get("name", "Micro-credential")
-    image = badge_svg(title, services().issuer.state().profile.name)
+    document = json.loads(row.signed_json)
+    issuer = document.get("issuer")  # the name as issued, not the profile as it reads today
+    issuer_name = issuer.get("name", "") if isinstance(issuer, dict) else ""
+    image = badge_svg(document.get("name", "Micro-credential"), issuer_name)
     return _send(bake_svg(image, row.signed_json), "image/svg+xml", f"credential-{public_id}.svg")
 
 
@@ -106,7 +110,7 @@ def achievement_document(key: str) -> Response:
     if credential_row is None:
         abort(404, "No micro-credential has this address.")
     s = services()
-    data = achievement(db(), s.issuer.state(), s.credential_urls, credential_row)
+    data = achievement(db(), s.issuer.for_platform(db(), credential_row.platform_id), s.credential_urls, credential_row)
     return _send(json.dumps(achievement_json(data)), "application/json", max_age=300)
 
 
@@ -162,18 +166,49 @@ def ob2_badge_class(key: str) -> Response:
     credential_row = db().scalars(select(MicroCredential).where(MicroCredential.key == key[:32])).one_or_none()
     if credential_row is None:
         abort(404)
-    data = achievement(db(), s.issuer.state(), s.credential_urls, credential_row)
+    issuer = s.issuer.for_platform(db(), credential_row.platform_id)
+    data = achievement(db(), issuer, s.credential_urls, credential_row)
     badge = ob2.build_ob2_badge_class(data, badge_class_url=s.settings.url(f"/ob2/badges/{key}"),
-                                      issuer_url=s.settings.url("/ob2/issuer"),
+                                      issuer_url=s.settings.url(ob2_issuer_path(issuer)),
                                       image_url=s.settings.url("/static/icon.svg"))
     return _send(json.dumps(badge), "application/json", max_age=300)
 
 
 @bp.route("/ob2/issuer")
 def ob2_issuer() -> Response:
-    s = services()
-    return _send(json.dumps(ob2.build_ob2_issuer(s.issuer.state().profile, issuer_url=s.settings.url("/ob2/issuer"))),
-                 "application/json", max_age=300)
+    return _send_ob2_issuer(services().issuer.state())
+
+
+# --- every other institution's issuer documents, below its own path ---------------------------------------
+@bp.route("/institutions/<slug>/did.json")
+def institution_did_document(slug: str) -> Response:
+    return _send(json.dumps(_institution(slug).did_document), "application/did+json", max_age=300)
+
+
+@bp.route("/institutions/<slug>/issuer")
+def institution_issuer_profile(slug: str) -> Response:
+    return _send(json.dumps(_institution(slug).https_profile), "application/json", max_age=300)
+
+
+@bp.route("/institutions/<slug>/ob2/issuer")
+def institution_ob2_issuer(slug: str) -> Response:
+    return _send_ob2_issuer(_institution(slug))
+
+
+def _institution(slug: str) -> IssuerState:
+    found = services().issuer.by_slug(slug[:64])
+    if found is None or found.did == services().issuer.state().did:  # the root's documents live at the root
+        abort(404, "No institution has this address.")
+    return found
+
+
+def ob2_issuer_path(issuer: IssuerState) -> str:
+    return "/ob2/issuer" if issuer.did == services().issuer.state().did else f"/institutions/{issuer.slug}/ob2/issuer"
+
+
+def _send_ob2_issuer(issuer: IssuerState) -> Response:
+    url = services().settings.url(ob2_issuer_path(issuer))
+    return _send(json.dumps(ob2.build_ob2_issuer(issuer.profile, issuer_url=url)), "application/json", max_age=300)
 
 
 @bp.route("/credentials/<public_id>/linkedin")

@@ -15,11 +15,12 @@ from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.credentials.verification import MAX_UPLOAD_BYTES, CheckName, Verdict, verify
 from lti_microcred.web.common.context import db, services
 from lti_microcred.web.common.credential_summary import summarize
+from lti_microcred.web.public.unreadable import unreadable
 
 
 def _verdict(credential: dict[str, Any] | str) -> Verdict:
     s = services()
-    return verify(db(), s.issuer.state(), s.signed_status_lists, s.settings.base_url, credential)
+    return verify(db(), s.issuer.all(), s.signed_status_lists, s.settings.base_url, credential)
 
 
 def render_verdict(credential: dict[str, Any] | str, holder: str | None = None,
@@ -28,7 +29,13 @@ def render_verdict(credential: dict[str, Any] | str, holder: str | None = None,
     summary = summarize(verdict.credential) if verdict.credential else None
     stranger = summary is not None and verdict.failed(CheckName.TRUSTED_ISSUER)
     return render_template("public/verify_result.html", verdict=verdict, summary=summary, holder=holder, stored=stored,
-                           email_checked=None, stranger=stranger)
+                           email_checked=None, stranger=stranger, web_link=web_link)
+
+
+def web_link(value: Any) -> str | None:
+    """A URL of the credential that may become a link: http(s) only; anything else (javascript:, data:, a
+    relative or scheme-less address) is shown as text."""
+    return value if isinstance(value, str) and value[:8].lower().startswith(("http://", "https://")) else None
 
 
 def _credential_of(raw: bytes) -> str:
@@ -58,9 +65,11 @@ def read_upload() -> tuple[str, str | None, int]:
     if not raw.strip():
         return "", "Choose a credential file, or paste a credential (JSON or VC-JWT).", 400
     try:
-        return _credential_of(raw), None, 200
+        text = _credential_of(raw)
     except CredentialError as exc:
         return "", str(exc), 400
+    problem = unreadable(text)
+    return ("", problem, 400) if problem else (text, None, 200)
 
 
 def api_verdict() -> tuple[Response, int]:
@@ -73,6 +82,9 @@ def api_verdict() -> tuple[Response, int]:
     text = body.decode("utf-8", "replace").strip()
     if not text:
         return jsonify(error="send a credential (JSON) or a VC-JWT in the request body"), 400
+    problem = unreadable(text)
+    if problem:
+        return jsonify(error=problem), 400
     credential: dict[str, Any] | str = text
     if text.startswith("{"):
         try:

@@ -66,7 +66,8 @@ def reissue(public_id: str) -> Response:
     """After a change to the micro-credential or the issuer: a new credential, same award date."""
     row = _course_credential(public_id)
     try:
-        issue(db(), services().issuer.state(), services().credential_urls, row.award_id, reissue=True)
+        issuer = services().issuer.for_platform(db(), row.platform_id)
+        issue(db(), issuer, services().credential_urls, row.award_id, reissue=True)
     except IssuanceError as exc:
         abort(400, str(exc))
     audit.record(db(), actor(), "credential.reissued", f"credential:{row.public_id}", row.learner_id)
