@@ -18,6 +18,7 @@ from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
 URL = String(2048)
 LTI_ID = String(255)
 ROOT_SLUG = "default"
+DEFAULT_INSTITUTION_NAME = "Default institution"
 # Hosted Canvas signs for every school with one issuer: the same issuer says nothing about the institution there.
 SHARED_ISSUERS = frozenset({"https://canvas.instructure.com", "https://canvas.beta.instructure.com",
                             "https://canvas.test.instructure.com"})
@@ -197,7 +198,7 @@ def root_institution(session: Session) -> Institution:
     """The institution whose issuer is did:web of the host itself (made on first use)."""
     found = session.scalars(select(Institution).where(Institution.at_host_root.is_(True))).first()
     if found is None:
-        found = Institution(slug=ROOT_SLUG, name="Default institution", at_host_root=True)
+        found = Institution(slug=ROOT_SLUG, name=DEFAULT_INSTITUTION_NAME, at_host_root=True)
         session.add(found)
         session.flush()
     return found
@@ -217,4 +218,4 @@ def _default_institution(_mapper: Any, connection: Any, platform: Platform) -> N
                                                     .limit(1))
     if platform.institution_id is None:
         platform.institution_id = connection.execute(insert(Institution).values(
-            slug=ROOT_SLUG, name="Default institution", at_host_root=True)).inserted_primary_key[0]
+            slug=ROOT_SLUG, name=DEFAULT_INSTITUTION_NAME, at_host_root=True)).inserted_primary_key[0]

@@ -23,7 +23,7 @@ from lti_microcred.core.db import utcnow
 from lti_microcred.credentials.issuing.didweb import did_web, jwk_thumbprint, public_jwk
 from lti_microcred.credentials.models import IssuerKey, IssuerProfile
 from lti_microcred.credentials.proofs.multikey import ed25519_public_key_to_multibase
-from lti_microcred.lti.models import Institution, root_institution
+from lti_microcred.lti.models import DEFAULT_INSTITUTION_NAME, Institution, root_institution
 
 INSTITUTIONS_PATH = "/institutions"
 
@@ -104,8 +104,9 @@ def ensure_issuer(session: Session, box: SecretBox, default_name: str, instituti
         raise LookupError(f"no institution {institution_id}")
     created = []
     if profile_of(session, institution.id) is None:
-        name = default_name if institution.at_host_root else institution.name
-        session.add(IssuerProfile(institution_id=institution.id, name=name))
+        if institution.at_host_root and institution.name == DEFAULT_INSTITUTION_NAME:
+            institution.name = default_name  # `microcred institution list` then names it as its credentials do
+        session.add(IssuerProfile(institution_id=institution.id, name=institution.name))
         created.append("issuer profile" if institution.at_host_root else f"issuer profile of {institution.slug}")
     current = set(session.scalars(select(IssuerKey.algorithm).where(
         IssuerKey.institution_id == institution.id, IssuerKey.status == "current")))

@@ -34,7 +34,8 @@ def edit() -> str | Response | tuple[str, int]:
     profile, institution = profile_of(session, institution_id), session.get(Institution, institution_id)
     assert profile is not None and institution is not None
     settings = services().settings
-    page = {"did": services().issuer.state(institution_id).did, "institution": institution,
+    state = services().issuer.state(institution_id)
+    page = {"did": state.did, "issuer_name": state.profile.name,
             "did_url": settings.url(did_document_path(institution)),
             "profile_url": settings.url(profile_path(institution))}
     if request.method == "GET":
