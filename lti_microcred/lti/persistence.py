@@ -262,6 +262,8 @@ def _replay_error(session: Session, launch: ToolMessageLaunch) -> Exception | No
     session.rollback()
     if previous is None:
         return None
+    platform = launch.platform  # the refusal log names the LMS, like every other refusal
+    who = {"issuer": platform.issuer, "client_id": platform.client_id} if platform is not None else {}
     if previous == launch.id_token_hash:
-        return Replayed("this id_token was already used for a launch")
-    return NonceReused("another id_token already used this nonce")
+        return Replayed("this id_token was already used for a launch", **who)
+    return NonceReused("another id_token already used this nonce", **who)

@@ -47,11 +47,16 @@ def b64(data: dict[str, Any]) -> str:
 
 
 # --- replay ------------------------------------------------------------------------------------------------
-def test_replayed_id_token_same_browser(moodle: LmsHandle, browser: Browser) -> None:
+def test_replayed_id_token_same_browser(moodle: LmsHandle, browser: Browser,
+                                        caplog: pytest.LogCaptureFixture) -> None:
     login = start(browser, moodle)
     action, fields = browser.authorize(login)
     assert browser.post_launch(action, fields).status_code == 303
-    assert_refused(browser.post_launch(action, fields), 401, "replayed")
+    with caplog.at_level(logging.WARNING, logger="lti_microcred.refusals"):
+        assert_refused(browser.post_launch(action, fields), 401, "replayed")
+    # The refusal log names the LMS whose launch was replayed, as for every other refusal.
+    logged = [r.getMessage() for r in caplog.records if "replayed" in r.getMessage()]
+    assert logged and all(f"issuer={moodle.platform.issuer} client_id=moodle-client" in m for m in logged), logged
 
 
 def test_replayed_id_token_from_another_client(moodle: LmsHandle, browser: Browser, live_tool: str) -> None:

@@ -88,7 +88,8 @@ def launch() -> Response | str:
     session.commit()
     if status == "unbound":
         raise StorageUnavailable("the state cookie set at login did not come back with the launch").for_platform(
-            message.platform.issuer if message.platform else None, None)
+            message.platform.issuer if message.platform else None,
+            message.platform.client_id if message.platform else None)
     if status == "pending":
         assert message.platform is not None
         response: Response = make_response(render_template(
