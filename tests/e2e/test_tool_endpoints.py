@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lti_microcred.app.factory import create_app
+from lti_microcred.core.config import load_settings
+from lti_microcred.core.migrate import head_revision
+from lti_microcred.services import Services
 from tests.support.driver import Browser
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -39,3 +43,22 @@ def test_health_answers_with_the_database_state(browser: Browser) -> None:
     response = browser.http.get(browser.tool_url + "/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_ready_answers_with_the_schema(browser: Browser) -> None:
+    response = browser.http.get(browser.tool_url + "/ready")
+    assert (response.status_code, response.json()["status"]) == (200, "ok")
+    assert response.json()["schema"] == head_revision()
+
+
+def test_ready_is_503_while_the_database_is_not_migrated_or_away(tmp_path: Path) -> None:
+    """What an orchestrator sees during a deploy whose migrations have not run, and while the database is down."""
+    empty = {"env": "test", "base_url": "http://127.0.0.1:9", "instance_path": str(tmp_path),
+             "database_url": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "secret_key": "s" * 48}
+    app = create_app(config=empty, services=Services.from_settings(load_settings(empty, environ={})))
+    answer = app.test_client().get("/ready")
+    assert answer.status_code == 503 and answer.get_json()["database"] == "not migrated"
+    away = {**empty, "database_url": f"sqlite:///{tmp_path / 'no-such-dir' / 'x.sqlite3'}"}
+    app = create_app(config=away, services=Services.from_settings(load_settings(away, environ={})))
+    answer = app.test_client().get("/ready")
+    assert answer.status_code == 503 and answer.get_json()["status"] == "error"
