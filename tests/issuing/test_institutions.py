@@ -151,3 +151,8 @@ def test_a_slug_is_taken_once(session: Session) -> None:
     create_institution(session, "north", "North College")
     with pytest.raises(InstitutionError, match="exists already"):
         create_institution(session, "north", "Another North")
+
+
+def test_an_unknown_registration_has_no_issuer_rather_than_the_root_one(services: Any, session: Session) -> None:
+    with pytest.raises(LookupError):
+        services.issuer.for_platform(session, 987654)

@@ -10,11 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from lti_microcred.core.db import transaction
-from lti_microcred.credentials.issuing.issuer import profile_of
+from lti_microcred.credentials.issuing.issuer import PROFILE_FIELDS, profile_of
 from lti_microcred.credentials.models import IssuerKey
-
-PROFILE_FIELDS = ("name", "url", "email", "description", "street_address", "locality", "postal_code", "country",
-                  "image_url")
 
 
 @contextmanager

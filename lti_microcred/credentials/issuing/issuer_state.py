@@ -72,7 +72,10 @@ class Issuer:
 
     def for_platform(self, session: Session, platform_id: int) -> IssuerState:
         """The issuer of the institution a registration belongs to: credentials of its courses carry it."""
-        return self.state(session.scalar(select(Platform.institution_id).where(Platform.id == platform_id)))
+        institution_id = session.scalar(select(Platform.institution_id).where(Platform.id == platform_id))
+        if institution_id is None:  # never fall back to another institution's issuer
+            raise LookupError(f"no registration {platform_id}")
+        return self.state(institution_id)
 
     def by_slug(self, slug: str) -> IssuerState | None:
         found = self._slugs().get(slug)
