@@ -94,3 +94,12 @@ def test_twenty_megabyte_upload_is_refused(page: Any, live_tool: str, tmp_path: 
     error = page.locator("#verify-error")
     error.wait_for()
     assert "larger than" in error.inner_text()
+
+
+def test_a_phone_reads_the_verdict_without_scrolling_sideways(page: Any, services: Any, live_tool: str) -> None:
+    """The checks name keys and DIDs, single words of 60+ characters: they wrap instead of widening the page."""
+    one = issued(services)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_tool}/verify/{one['public_id']}")
+    verdict_of(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
