@@ -36,8 +36,8 @@ def refuse_nul_in_address(_endpoint: str | None = None, _values: dict[str, Any] 
     query string a bad request (400). Bodies are checked where forms are read (`refuse_nul_in_form`)."""
     if "\x00" in request.path:
         raise NulInAddress("the address contains a NUL character")
-    if _has_nul(request.args):
-        raise NulCharacter("the query string contains a NUL character")
+    if b"%00" in request.query_string or b"\x00" in request.query_string:  # the only ways to write a NUL there;
+        raise NulCharacter("the query string contains a NUL character")  # cheaper than parsing every query
 
 
 def refuse_nul_in_form() -> None:
