@@ -44,6 +44,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The request that caused the row (see core/request_ids.py), so one id finds a launch's pages and deliveries.
+    request_id: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def data(self) -> dict[str, Any]:

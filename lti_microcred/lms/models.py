@@ -128,3 +128,15 @@ class OutboxLease(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True)
     worker: Mapped[str] = mapped_column(String(64))
     claimed_until: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WorkerHeartbeat(Base):
+    """A delivery loop's last sign of life, written every few rounds: operators and the metrics endpoint see
+    which workers run, where, and since when they have been silent."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)

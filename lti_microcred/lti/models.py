@@ -190,6 +190,8 @@ class LaunchSession(Base):
     role: Mapped[str] = mapped_column(String(16))
     message_type: Mapped[str] = mapped_column(String(40))
     claims_json: Mapped[str] = mapped_column(Text, default="{}")
+    # The launch request's id: every page opened with this session logs it (see core/request_ids.py).
+    request_id: Mapped[str | None] = mapped_column(String(32))
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
