@@ -34,11 +34,11 @@ def init() -> None:
 def run(host: str, port: int, workers: int) -> None:
     """Serve the tool with uWSGI (several processes, threads, an outbox delivery thread in each)."""
     from lti_microcred.app.server import serve
-    from lti_microcred.core.migrate import is_current
+    from lti_microcred.core.migrate import can_serve
 
     services = command_services()
-    if not is_current(services.engine):
-        raise click.ClickException("the database is not at the latest schema: run `microcred init` first")
+    if not can_serve(services.engine):
+        raise click.ClickException("the database is not at this version's schema: run `microcred init` first")
     print_urls(services.settings)
     services.engine.dispose()
     serve(host, port, workers or services.settings.workers, services.settings.threads)

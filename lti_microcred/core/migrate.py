@@ -40,6 +40,26 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config("sqlite://"))
+                     .walk_revisions())
+
+
+def schema_state(revision: str | None) -> str:
+    """"current"; "behind" (this code's migrations have not run); "ahead" (a newer release migrated it: during a
+    rolling deploy the old processes keep serving, as migrations only add — README, "Upgrades")."""
+    if revision == head_revision():
+        return "current"
+    return "ahead" if revision is not None and revision not in known_revisions() else "behind"
+
+
 def is_current(engine: Engine) -> bool:
     with engine.connect() as connection:
         return current_revision(connection) == head_revision()
+
+
+def can_serve(engine: Engine) -> bool:
+    """The schema has what this code needs: current, or newer from a release rolling out."""
+    with engine.connect() as connection:
+        return schema_state(current_revision(connection)) != "behind"

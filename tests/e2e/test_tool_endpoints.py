@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy import text
+
 from lti_microcred.app.factory import create_app
 from lti_microcred.core.config import load_settings
-from lti_microcred.core.migrate import head_revision
+from lti_microcred.core.migrate import head_revision, upgrade
 from lti_microcred.services import Services
 from tests.support.driver import Browser
 
@@ -62,3 +64,19 @@ def test_ready_is_503_while_the_database_is_not_migrated_or_away(tmp_path: Path)
     app = create_app(config=away, services=Services.from_settings(load_settings(away, environ={})))
     answer = app.test_client().get("/ready")
     assert answer.status_code == 503 and answer.get_json()["status"] == "error"
+
+
+def test_ready_during_a_rolling_deploy(tmp_path: Path) -> None:
+    """Behind this code's schema: 503 (run the migrations). Ahead of it (a newer release migrated the database
+    while this process still runs the old code): ready, since migrations only add."""
+    settings = {"env": "test", "base_url": "http://127.0.0.1:9", "instance_path": str(tmp_path),
+                "database_url": f"sqlite:///{tmp_path / 'db.sqlite3'}", "secret_key": "s" * 48}
+    services = Services.from_settings(load_settings(settings, environ={}))
+    upgrade(services.engine)
+    client = create_app(config=settings, services=services).test_client()
+    for revision, status, state in (("0005", 503, None), ("9999", 200, "ahead"), (head_revision(), 200, "current")):
+        with services.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :r").bindparams(r=revision))
+        answer = client.get("/ready")
+        assert answer.status_code == status, (revision, answer.get_json())
+        assert answer.get_json().get("state") == state

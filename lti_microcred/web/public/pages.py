@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template
 from sqlalchemy import text
 
-from lti_microcred.core.migrate import current_revision, head_revision
+from lti_microcred.core.migrate import current_revision, head_revision, schema_state
 from lti_microcred.lti.canvas_config import canvas_config
 from lti_microcred.web.common.context import db, services
 from lti_microcred.web.common.guards import refuse_nul_in_address
@@ -42,12 +42,14 @@ def health() -> tuple[Response, int]:
 
 @bp.route("/ready")
 def ready() -> tuple[Response, int]:
-    """Readiness, for a load balancer or an orchestrator: 503 while the database is unreachable or not at the
-    schema this code needs (a deploy whose migrations have not run yet), with the reason."""
+    """Readiness, for a load balancer or an orchestrator: 503 while the database is unreachable or behind the
+    schema this code needs (a deploy whose migrations have not run yet), with the reason. A schema a newer
+    release has migrated stays ready, so old processes serve until they are replaced."""
     try:
         revision = current_revision(db().connection())
     except Exception as exc:
         return jsonify(status="error", database=exc.__class__.__name__), 503
-    if revision != head_revision():
+    state = schema_state(revision)
+    if state == "behind":
         return jsonify(status="error", database="not migrated", schema=revision, needs=head_revision()), 503
-    return jsonify(status="ok", database="ok", schema=revision), 200
+    return jsonify(status="ok", database="ok", schema=revision, code=head_revision(), state=state), 200
