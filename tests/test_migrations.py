@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -114,3 +115,30 @@ def test_institutions_arrive_without_changing_any_issuer(empty_engine: Engine) -
     state = Issuer(make_sessionmaker(empty_engine), box, "https://tool.example.edu").state()
     assert state.did == "did:web:tool.example.edu" and state.profile.name == "Old University"
     assert {f"did:web:tool.example.edu#{k.fragment}" for k in keys} == set(state.did_document["assertionMethod"])
+
+
+# Revisions from here on may only add (README, "Upgrades"): old processes keep serving while the schema moves on.
+ADDITIVE_SINCE = "0006"
+NOT_ADDITIVE = ("drop_table", "drop_column", "drop_constraint", "rename_table", "alter_column", "execute")
+
+
+def not_additive(script: Path) -> list[str]:
+    """Calls in a revision's upgrade() that remove, rename, tighten or rewrite what old code relies on."""
+    tree = ast.parse(script.read_text())
+    upgrade_fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade")
+    return [f"{script.name}:{node.lineno} {node.func.attr}" for node in ast.walk(upgrade_fn)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in NOT_ADDITIVE]
+
+
+def test_new_revisions_only_add() -> None:
+    from lti_microcred.core.migrate import MIGRATIONS
+
+    scripts = [p for p in sorted((MIGRATIONS / "versions").glob("*.py")) if p.stem.split("_")[3] >= ADDITIVE_SINCE]
+    assert scripts, "no revision is checked"
+    assert [finding for script in scripts for finding in not_additive(script)] == []
+
+
+def test_the_additive_check_finds_a_dropped_column(tmp_path: Path) -> None:
+    script = tmp_path / "2027_01_01_0099_x.py"
+    script.write_text("def upgrade():\n    with op.batch_alter_table('t') as b:\n        b.drop_column('c')\n")
+    assert not_additive(script) == ["2027_01_01_0099_x.py:3 drop_column"]
