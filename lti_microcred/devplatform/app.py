@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from lti_microcred.devplatform.adapters import PlatformRefusal
+from lti_microcred.devplatform.canvas_rules import canvas_audience_problem
 from lti_microcred.devplatform.platform import STORAGE_FRAME, DevPlatform
 from lti_microcred.devplatform.routing import register_services
 
@@ -75,7 +76,12 @@ def _register_keys_and_tokens(app: Flask, platform: DevPlatform) -> None:
         return jsonify(platform.jwks())
 
     @app.route("/token", methods=["POST"])
-    def token() -> Response:
+    def token() -> Response | tuple[Response, int]:
+        if platform.setup.flavour == "canvas":
+            problem = canvas_audience_problem(request.form.get("client_assertion", ""),
+                                              request.url_root.rstrip("/") + "/token")
+            if problem:
+                return jsonify(error="invalid_request", error_description=problem), 400
         conf = platform.config(request.form.get("client_id") or None)
         conf.get_registration()
         return jsonify(conf.get_access_token(request.form.to_dict()))

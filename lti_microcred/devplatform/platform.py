@@ -197,7 +197,9 @@ class DevPlatform:
             },
         }
         if flavour == "canvas":
-            config["authorization_server"] = self.url("/token")
+            # Canvas publishes its issuer's bare host here (`canvas.instructure.com`), not a URL, yet checks the
+            # client assertion's aud against its token URL (see token_audience_error).
+            config["authorization_server"] = urlsplit(self.issuer).netloc
             config["https://purl.imsglobal.org/spec/lti-platform-configuration"]["variables"] = ["Canvas.course.id"]
         return config
 

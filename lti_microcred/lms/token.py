@@ -96,7 +96,7 @@ class TokenCache:
         now = int(time.time())
         assertion = self._keys.signing_key().sign({
             "iss": platform.client_id, "sub": platform.client_id,
-            "aud": platform.auth_audience or platform.auth_token_url,
+            "aud": assertion_audience(platform.auth_token_url, platform.auth_audience),
             "iat": now, "exp": now + ASSERTION_LIFETIME, "jti": secrets.token_urlsafe(16)})
         form = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
                 "client_assertion": assertion, "scope": " ".join(sorted(scopes))}
@@ -128,3 +128,13 @@ def _token_error(response: object, url: str) -> ServiceError:
     # 400 invalid_client / invalid_scope / unauthorized_client: the registration is wrong, a retry cannot help.
     return ServiceError(message + " (check the tool's registration and allowed services in the LMS)", PERMANENT,
                         status)
+
+
+def assertion_audience(token_url: str, authorization_server: str | None) -> str | list[str]:
+    """The client assertion's aud: the token URL, which every platform accepts (RFC 7523), plus the
+    configuration's authorization_server when it names something else. Canvas publishes a bare host there
+    (`canvas.instructure.com`) but accepts only an aud that is, or contains, its token URL."""
+    if not authorization_server or authorization_server == token_url:
+        return token_url
+    return [token_url, authorization_server]
+

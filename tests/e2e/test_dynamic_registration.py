@@ -26,12 +26,13 @@ from lti_microcred.lti.institutions import create_institution
 from lti_microcred.lti.models import Deployment, Platform
 from lti_microcred.lti.platform_configuration import RegistrationError, issuer_matches_configuration
 from lti_microcred.lti.registration import Registrar, RegistrationParams
-from lti_microcred.services import Services
+from lti_microcred.services import Services, lms_runtime
 from tests.conftest import free_port
 from tests.support.driver import Browser, LmsHandle, form_fields, reason_of
 
 CANVAS_ISSUER = "https://canvas.instructure.com"
 CANVAS_CONFIG_PATH = "/api/lti/security/openid-configuration"
+AGS_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
 def register(browser: Browser, lms: LmsHandle, invite: str = "", config_url: str | None = None) -> Any:
@@ -129,7 +130,11 @@ def test_hosted_canvas_registration_with_an_invite_is_active_at_once(hosted_canv
     row = db_session.scalars(select(Platform).where(Platform.client_id == client_id)).one()
     assert (row.issuer, row.status, row.product_family_code, row.deployment_policy) == (
         CANVAS_ISSUER, "active", "canvas", "accept")
-    assert row.auth_audience == hosted_canvas.platform.url("/token")
+    # Canvas publishes a bare host as authorization_server; its token endpoint still wants its own URL as aud.
+    assert row.auth_audience == "canvas.instructure.com"
+    platform = services.registry.platform(row.id)
+    assert platform is not None
+    assert lms_runtime(services).tokens.get(platform, frozenset({AGS_SCORE})).value
     # Canvas gives no deployment id at registration: the first signed launch records it.
     login = browser.start_login(hosted_canvas.platform.login_url("instructor-1", client_id=client_id))
     page = browser.follow(browser.post_launch(*browser.authorize(login)))
