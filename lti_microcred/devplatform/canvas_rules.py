@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import jwt
+from flask import Response
 
 
 def canvas_audience_problem(assertion: str, token_url: str) -> str | None:
@@ -19,3 +20,10 @@ def canvas_audience_problem(assertion: str, token_url: str) -> str | None:
     if aud == token_url or (isinstance(aud, list) and token_url in aud):
         return None
     return "the 'aud' is invalid"
+
+
+def canvas_rate_limit_exceeded() -> Response:
+    """What Canvas answers a client whose leaky bucket is full: 403, a plain-text body and no Retry-After
+    (app/middleware/request_throttle.rb, `rate_limit_exceeded`)."""
+    return Response("403 Forbidden (Rate Limit Exceeded)\n", status=403, content_type="text/plain; charset=utf-8",
+                    headers={"X-Rate-Limit-Remaining": "0.0"})

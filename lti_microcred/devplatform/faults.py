@@ -1,7 +1,8 @@
 """Switches that make the loopback LMS's AGS and NRPS misbehave, for the tests of the tool's delivery.
 
 Faults: 500, 503/429 with Retry-After, 401 (the tokens in use expire), 400, hang (answer late), drop
-(close the connection unanswered), scripted for the next matching requests or at random. This module
+(close the connection unanswered), Canvas's throttle (403 "Rate Limit Exceeded", no Retry-After) and a bare
+429, scripted for the next matching requests or at random. This module
 only decides which request fails and how; `routing` makes the failure happen.
 """
 
@@ -11,7 +12,7 @@ import random
 import threading
 from dataclasses import dataclass
 
-FAULT_KINDS = ("500", "503", "429", "401", "400", "hang", "drop")
+FAULT_KINDS = ("500", "503", "429", "401", "400", "hang", "drop", "canvas-throttle", "429-bare")
 
 
 @dataclass

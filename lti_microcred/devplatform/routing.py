@@ -15,6 +15,7 @@ from flask import Flask, Response, jsonify, request
 from lti1p3platform.exceptions import LtiException, LtiServiceException
 from lti1p3platform.request import Request, TRequest
 
+from lti_microcred.devplatform.canvas_rules import canvas_rate_limit_exceeded
 from lti_microcred.devplatform.platform import DevPlatform
 from lti_microcred.devplatform.service_classes import DevAgs, DevNrps
 from lti_microcred.devplatform.services import DevServices, dev_services
@@ -82,7 +83,10 @@ def _service_view(app: Flask, services: DevServices, operation: str) -> Any:
             return faulted
         if services.delay_seconds:
             time.sleep(services.delay_seconds)
-        return _dispatch(services, operation, item)
+        response = _dispatch(services, operation, item)
+        if services.rate_limit_remaining is not None:
+            response.headers["X-Rate-Limit-Remaining"] = str(services.rate_limit_remaining)
+        return response
     view.__name__ = f"svc_{operation}_{len(app.view_functions)}"
     return view
 
@@ -102,8 +106,10 @@ def _apply_fault(services: DevServices) -> Response | None:
         if sock is not None:
             sock.shutdown(socket.SHUT_RDWR)
         return Response(status=500)
+    if fault.kind == "canvas-throttle":
+        return canvas_rate_limit_exceeded()
     response = jsonify(error=f"injected {fault.kind}")
-    response.status_code = int(fault.kind)
+    response.status_code = int(fault.kind.removesuffix("-bare"))
     if fault.kind in ("503", "429"):
         response.headers["Retry-After"] = str(fault.retry_after)
     return response

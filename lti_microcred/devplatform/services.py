@@ -25,6 +25,9 @@ class DevServices:
     new_assignments: list[str] = field(default_factory=list)  # Canvas: items created without resourceLinkId
     faults: Faults = field(default_factory=Faults)
     delay_seconds: float = 0.0  # added to every service request (slow LMS)
+    # Canvas: what is left of the client's rate budget, sent as X-Rate-Limit-Remaining on every service answer
+    # (app/middleware/request_throttle.rb); None sends no header.
+    rate_limit_remaining: float | None = None
     token_requests: int = 0
     allowed_scopes: set[str] | None = None  # Canvas: a token request naming another scope is refused (400)
     seen_tokens: set[str] = field(default_factory=set)
@@ -43,6 +46,7 @@ class DevServices:
             self.new_assignments.clear()
             self.faults.clear()
             self.delay_seconds = 0.0
+            self.rate_limit_remaining = None
             self.token_requests = 0
             self.allowed_scopes = None
 

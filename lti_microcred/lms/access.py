@@ -1,6 +1,7 @@
 """Authorised calls to one platform's services: the right token, the scopes it really grants, one token
-refresh when the platform answers 401, and a pause for the whole platform when it throttles us (429 with
-Retry-After), so that every other delivery waits too instead of hammering it. (A 503's Retry-After delays
+refresh when the platform answers 401, and a pause for the whole platform when it throttles us (429, or
+Canvas's 403 "Rate Limit Exceeded"; for its Retry-After, else lms/http.py's THROTTLE_PAUSE_SECONDS), so
+that every other delivery waits too instead of hammering it. (A 503's Retry-After delays
 only the request that got it: an LMS answers 503 for one overloaded node as often as for all of it.)"""
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ NRPS_SCOPES = frozenset({s.NRPS_MEMBERSHIP_READONLY})
 GRANTED_CACHE_SECONDS = 30.0
 MAX_PAUSE_SECONDS = 3600.0
 NARROWED_SECONDS = 3600.0  # then the full scope set is asked again: an LMS admin may have granted the rest
-THROTTLED = frozenset({429})
 
 
 class ServiceClient:
@@ -68,7 +68,7 @@ class ServiceClient:
         try:
             return self._call(platform_id, family, needed, fn)
         except ServiceError as exc:
-            if exc.status in THROTTLED and exc.retry_after:
+            if exc.throttled and exc.retry_after:
                 self._paused[platform_id] = time.monotonic() + min(exc.retry_after, MAX_PAUSE_SECONDS)
             raise
 
@@ -79,7 +79,7 @@ class ServiceClient:
     def _check_pause(self, platform_id: int) -> None:
         left = self._paused.get(platform_id, 0.0) - time.monotonic()
         if left > 0:
-            raise NotReady(f"the LMS asked for a pause (Retry-After): {left:.0f} s left", left)
+            raise NotReady(f"the LMS limits our rate: waiting {left:.0f} s more before calling it again", left)
 
     def _call(self, platform_id: int, family: frozenset[str], needed: str, fn: Callable[[str], T]) -> T:
         platform = self.platform(platform_id)

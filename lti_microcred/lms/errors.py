@@ -14,12 +14,13 @@ class ServiceError(Exception):
     """
 
     def __init__(self, message: str, kind: str = TRANSIENT, status: int | None = None,
-                 retry_after: float | None = None, detail: str = "") -> None:
+                 retry_after: float | None = None, detail: str = "", throttled: bool = False) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
         self.detail = detail
+        self.throttled = throttled  # the platform limits our rate: every call to it waits, not only this one
 
     @property
     def is_permanent(self) -> bool:

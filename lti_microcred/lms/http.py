@@ -25,6 +25,15 @@ from lti_microcred.lms.errors import AUTH, PERMANENT, TRANSIENT, ServiceError
 MAX_PAGES = 1000
 RETRY_STATUSES = frozenset({408, 429})
 DETAIL_CHARS = 300  # of an error answer's text, kept to show to people
+# A throttle that names no Retry-After (Canvas's 403, a bare 429): the platform waits this long. Canvas's
+# leaky bucket drains 10 units a second below its 600-unit mark (app/middleware/request_throttle.rb).
+THROTTLE_PAUSE_SECONDS = 10.0
+# Canvas reports what is left of the bucket on every answer (X-Rate-Limit-Remaining); below this we slow down
+# before it refuses, waiting for it to drain by as much as we are below, at its 10 units a second, at most
+# PACE_MAX_SECONDS per call.
+PACE_BELOW = 100.0
+PACE_DRAIN_PER_SECOND = 10.0
+PACE_MAX_SECONDS = 5.0
 
 
 def service_url(resource_url: str, suffix: str) -> str:
@@ -97,17 +106,39 @@ def said(response: Answer | requests.Response) -> str:
     return " ".join(text.split())[:DETAIL_CHARS]
 
 
+def is_throttle(response: Answer | requests.Response) -> bool:
+    """429, or Canvas's throttle: 403 "403 Forbidden (Rate Limit Exceeded)" with X-Rate-Limit-Remaining 0
+    and no Retry-After (app/middleware/request_throttle.rb, `rate_limit_exceeded`)."""
+    if response.status_code == 429:
+        return True
+    return response.status_code == 403 and b"Rate Limit Exceeded" in (response.content or b"")[:200]
+
+
 def classify(response: Answer | requests.Response, method: str, url: str) -> ServiceError:
-    """401 -> auth; 408/429/5xx -> transient (with Retry-After); any other 4xx -> permanent."""
+    """401 -> auth; a throttle -> transient, pausing the platform (Retry-After, else THROTTLE_PAUSE_SECONDS);
+    408/5xx -> transient (with Retry-After); any other 4xx -> permanent."""
     status = response.status_code
     detail = said(response)
     message = f"{method} {url} answered HTTP {status}" + (f": {detail}" if detail else "")
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
     if status == 401:
         return ServiceError(message, AUTH, status, detail=detail)
+    if is_throttle(response):
+        return ServiceError(message, TRANSIENT, status, retry_after or THROTTLE_PAUSE_SECONDS, detail, throttled=True)
     if status in RETRY_STATUSES or status >= 500:
-        return ServiceError(message, TRANSIENT, status, retry_after_seconds(response.headers.get("Retry-After")),
-                            detail)
+        return ServiceError(message, TRANSIENT, status, retry_after, detail)
     return ServiceError(message, PERMANENT, status, detail=detail)
+
+
+def pace_seconds(remaining_header: str | None) -> float:
+    """How long to wait before the next call to a platform that says this much of its budget is left."""
+    try:
+        remaining = float(remaining_header) if remaining_header is not None else PACE_BELOW
+    except ValueError:
+        return 0.0
+    if remaining != remaining or remaining >= PACE_BELOW:  # NaN or plenty
+        return 0.0
+    return min(PACE_MAX_SECONDS, (PACE_BELOW - max(remaining, 0.0)) / PACE_DRAIN_PER_SECOND)
 
 
 class PlatformHTTP:
@@ -118,6 +149,7 @@ class PlatformHTTP:
         connect, read = outbound.timeout
         self._timeout = urllib3.Timeout(connect=connect, read=read)
         self._pools: dict[str, Any] = {}
+        self._pace_until: dict[str, float] = {}  # origin -> monotonic time before which we hold back
 
     def _pool(self, url: str) -> Any:
         """The requests adapter's own pool for this origin (same connections, same limits); None behind a proxy."""
@@ -148,6 +180,8 @@ class PlatformHTTP:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ServiceError(f"not a service URL: {url!r}", PERMANENT)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        self._pace(origin)
         pool = self._pool(url)
         if pool is None:
             answer = self._through_requests(method, url, headers, data)
@@ -159,9 +193,17 @@ class PlatformHTTP:
             except (urllib3.exceptions.HTTPError, OSError) as exc:  # refused, reset, timed out, dropped
                 raise ServiceError(f"{method} {url} failed: {exc.__class__.__name__}: {exc}", TRANSIENT) from exc
             answer = Answer(raw.status, raw.headers, raw.data, url)
+        if wait := pace_seconds(answer.headers.get("X-Rate-Limit-Remaining")):
+            self._pace_until[origin] = time.monotonic() + wait
         if not 200 <= answer.status_code < 300:
             raise classify(answer, method, url)
         return answer
+
+    def _pace(self, origin: str) -> None:
+        """Hold this call back while the platform's rate budget refills (see pace_seconds)."""
+        left = self._pace_until.get(origin, 0.0) - time.monotonic()
+        if left > 0:
+            time.sleep(min(left, PACE_MAX_SECONDS))
 
     def json(self, response: Answer, url: str) -> Any:
         try:

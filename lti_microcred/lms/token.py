@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+import requests
+
 from lti_microcred.core.outbound import OutboundError, OutboundHTTP
 from lti_microcred.lms.errors import PERMANENT, TRANSIENT, ServiceError
-from lti_microcred.lms.http import retry_after_seconds
+from lti_microcred.lms.http import THROTTLE_PAUSE_SECONDS, is_throttle, retry_after_seconds
 from lti_microcred.lti.keys import ToolKeyRing
 from lti_microcred.lti.registry import PlatformInfo
 
@@ -118,11 +120,14 @@ class TokenCache:
                            issued + lifetime - min(self._margin, lifetime / 10))
 
 
-def _token_error(response: object, url: str) -> ServiceError:
-    status = getattr(response, "status_code", 0)
-    text = " ".join(str(getattr(response, "text", ""))[:300].split())
+def _token_error(response: requests.Response, url: str) -> ServiceError:
+    status = response.status_code
+    text = " ".join(str(response.text)[:300].split())
     message = f"the LMS token endpoint {url} answered HTTP {status}" + (f": {text}" if text else "")
-    if status in (408, 429) or status >= 500:
+    if is_throttle(response):
+        return ServiceError(message, TRANSIENT, status, retry_after_seconds(response.headers.get("Retry-After"))
+                            or THROTTLE_PAUSE_SECONDS, throttled=True)
+    if status == 408 or status >= 500:
         headers = getattr(response, "headers", {})
         return ServiceError(message, TRANSIENT, status, retry_after_seconds(headers.get("Retry-After")))
     # 400 invalid_client / invalid_scope / unauthorized_client: the registration is wrong, a retry cannot help.

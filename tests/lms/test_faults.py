@@ -163,3 +163,42 @@ def test_an_unexpected_error_is_shown_on_the_cell_then_retried(course: Course, r
     monkeypatch.undo()
     worker.drain(5)
     assert_as_decided(course)
+
+
+@pytest.mark.parametrize("kind", ["canvas-throttle", "429-bare"])
+def test_a_throttle_without_retry_after_pauses_the_lms_then_delivers(course: Course, runtime: LmsRuntime, kind: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Canvas throttles with 403 "Rate Limit Exceeded" and no Retry-After; some LMSs send a bare 429. Both are
+    a pause for the whole LMS, never a permanent failure."""
+    monkeypatch.setattr("lti_microcred.lms.http.THROTTLE_PAUSE_SECONDS", 1.5)
+    one_at_a_time = runtime.worker(WorkerOptions(batch=10, concurrency=1, poll_seconds=0.05, backoff_seconds=0.05,
+                                                 backoff_max_seconds=0.4))
+    try:
+        for sub in list(course.learners)[:3]:
+            course.set_result(sub, 2)
+        course.dev.faults.add(kind, times=1)
+        one_at_a_time.run_once()
+        assert course.dev.score_log == []
+        assert {d.state for d in course.deliveries().values()} == {"retrying", "waiting"}
+        started = utcnow()
+        one_at_a_time.drain(10)
+        assert utcnow() - started >= dt.timedelta(seconds=1.2)
+        assert_as_decided(course)
+    finally:
+        one_at_a_time.stop()
+
+
+def test_calls_slow_down_when_the_lms_says_its_rate_budget_runs_low(course: Course, runtime: LmsRuntime) -> None:
+    """Canvas reports X-Rate-Limit-Remaining on every answer: below 100 the next call waits for the bucket to
+    drain (10 units a second), before Canvas starts refusing."""
+    one_at_a_time = runtime.worker(WorkerOptions(batch=10, concurrency=1, poll_seconds=0.05))
+    try:
+        for sub in list(course.learners)[:3]:
+            course.set_result(sub, 2)
+        course.dev.rate_limit_remaining = 92.0  # each call after the first waits 0.8 s
+        started = utcnow()
+        one_at_a_time.drain(20)
+        assert utcnow() - started >= dt.timedelta(seconds=1.6)
+        assert_as_decided(course)
+    finally:
+        one_at_a_time.stop()
