@@ -46,13 +46,14 @@ def test_the_refusal_log_names_a_session_by_its_hash_prefix(client: Any, caplog:
     assert f"GET /s/{prefix(token)}/:" in logged and f"POST /s/{prefix(token)}/me/evidence" in logged
 
 
-def _start_tool(services: Services, tmp: Path) -> tuple[subprocess.Popen[str], int]:
-    """`microcred run` (uWSGI, one process) on the suite's database."""
+def start_tool(services: Services, tmp: Path, **settings: str) -> tuple[subprocess.Popen[str], int]:
+    """`microcred run` (uWSGI, one process) on the suite's database; `settings` as LTI_MICROCRED_<NAME>."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LTI_MICROCRED_")}
     env.update(LTI_MICROCRED_DATABASE_URL=services.settings.resolved_database_url, LTI_MICROCRED_ENV="test",
                LTI_MICROCRED_SECRET_KEY=TEST_SECRET, LTI_MICROCRED_INSTANCE_PATH=str(tmp),
                LTI_MICROCRED_BASE_URL=f"http://127.0.0.1:{port}", LTI_MICROCRED_WORKER_IN_PROCESS="0")
+    env.update({f"LTI_MICROCRED_{name.upper()}": value for name, value in settings.items()})
     process = subprocess.Popen([sys.executable, "-m", "lti_microcred.cli", "run", "--port", str(port),
                                 "--workers", "1"], cwd=tmp, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -70,7 +71,7 @@ def _start_tool(services: Services, tmp: Path) -> tuple[subprocess.Popen[str], i
 
 
 def test_uwsgi_logs_refused_requests_without_the_secrets_in_their_paths(services: Services, tmp_path: Path) -> None:
-    process, port = _start_tool(services, tmp_path)
+    process, port = start_tool(services, tmp_path)
     paths = secret_paths()
     try:
         for path in paths:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from lti_microcred.app.delivery import start_in_process_worker
+from lti_microcred.app.request_log import feed_uwsgi_request_log
 from lti_microcred.core.config import load_settings
+from lti_microcred.core.logs import configure_logging
+from lti_microcred.core.metrics_exposition import mark_dead_at_exit
 from lti_microcred.services import Services
 from lti_microcred.web import register_web
 from lti_microcred.web.common.context import NoCookieSession, close_db
-from lti_microcred.web.common.errors import redacted_path
+from lti_microcred.web.common.request_id_header import RequestIds
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -31,25 +32,12 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
                       TEMPLATES_AUTO_RELOAD=False)
     app.session_interface = NoCookieSession()
     app.extensions["microcred"] = services
-    logging.getLogger("lti_microcred").setLevel(settings.log_level.upper())
+    configure_logging(settings)  # text or JSON lines, with the request and launch ids
     register_web(app)
     app.teardown_appcontext(close_db)
     start_in_process_worker(app)  # delivery thread, unless worker_in_process = 0 (or in tests)
-    _log_redacted_paths_under_uwsgi(app)
+    mark_dead_at_exit()  # under `microcred run`: the process's metrics files are tidied when it ends
+    feed_uwsgi_request_log(app, settings.log_format)  # uWSGI's request log: redacted path, time, ids
+    app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]  # outermost: binds the request id
     return app
 
-
-def _log_redacted_paths_under_uwsgi(app: Flask) -> None:
-    """Give uWSGI's request log (app/server.py's LOG_FORMAT) the path with its secret hashed, first thing on
-    every request, so whatever the app answers (even a crash) is logged without the token."""
-    try:
-        uwsgi = importlib.import_module("uwsgi")  # exists only inside a uWSGI process
-    except ImportError:
-        return
-    inner = app.wsgi_app
-
-    def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        uwsgi.set_logvar("mc_path", redacted_path(environ.get("PATH_INFO", "")))
-        return inner(environ, start_response)
-
-    app.wsgi_app = wsgi_app  # type: ignore[method-assign]

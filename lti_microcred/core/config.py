@@ -35,6 +35,8 @@ class Settings:
     redis_url: str = ""
     tool_name: str = "Micro-credentials"
     log_level: str = "INFO"
+    # "text" (a line of words) or "json" (one object per line: time, level, logger, message, request_id, launch_id).
+    log_format: str = "text"
     # Launch hardening: how old an id_token's iat may be, and the clock skew we tolerate.
     iat_max_age_seconds: int = 600
     clock_skew_seconds: int = 60
@@ -67,6 +69,11 @@ class Settings:
     # How often rosters (NRPS) and LMS gradebook results (AGS) are read back, per course.
     roster_sync_minutes: int = 60
     grade_readback_minutes: int = 15
+    # Prometheus: GET /metrics answers only with this bearer token (empty: 404); uWSGI's processes share
+    # counters in metrics_dir (default instance/metrics); a `microcred worker` serves its own on metrics_listen.
+    metrics_token: str = ""
+    metrics_dir: str = ""
+    metrics_listen: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +92,10 @@ class Settings:
     @property
     def resolved_storage_path(self) -> str:
         return self.storage_path or str(Path(self.instance_path).resolve() / "files")
+
+    @property
+    def resolved_metrics_dir(self) -> str:
+        return self.metrics_dir or str(Path(self.instance_path).resolve() / "metrics")
 
     @property
     def base_host(self) -> str:
@@ -147,7 +158,7 @@ def _read_env(environ: Mapping[str, str]) -> dict[str, Any]:
     names = _field_names()
     found = {}
     for key, value in environ.items():
-        if key.startswith(ENV_PREFIX):
+        if key.startswith(ENV_PREFIX) and value != "":  # `NAME=` in an env file means unset, not ""
             name = key[len(ENV_PREFIX):].lower()
             if name in names:
                 found[name] = value
@@ -188,6 +199,10 @@ def validate(settings: Settings) -> None:
         problems.append(f"base_url must be an absolute http(s) URL, got {settings.base_url!r}")
     if settings.default_deployment_policy not in {"hold", "accept"}:
         problems.append("default_deployment_policy must be 'hold' or 'accept'")
+    if settings.log_format not in {"text", "json"}:
+        problems.append(f"log_format must be 'text' or 'json', got {settings.log_format!r}")
+    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        problems.append(f"log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {settings.log_level!r}")
     for name in ("iat_max_age_seconds", "state_ttl_seconds", "session_ttl_seconds", "launch_max_bytes",
                  "upload_max_bytes", "worker_poll_seconds", "delivery_backoff_seconds"):
         if getattr(settings, name) <= 0:
@@ -199,5 +214,28 @@ def validate(settings: Settings) -> None:
             problems.append("secret_key must be at least 32 characters in production")
         if base.scheme != "https":
             problems.append("production mode needs an https base_url: LMS launches require it")
+        if settings.key_encryption_key and len(settings.key_encryption_key) < 32:
+            problems.append("key_encryption_key must be at least 32 characters in production")
+        if settings.metrics_token and len(settings.metrics_token) < 32:
+            problems.append("metrics_token must be at least 32 characters in production")
+    problems += _metrics_listen_problems(settings.metrics_listen)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def _metrics_listen_problems(listen: str) -> list[str]:
+    if not listen:
+        return []
+    try:
+        host_and_port(listen)
+    except ValueError as exc:
+        return [f"metrics_listen must be host:port (e.g. 127.0.0.1:9464): {exc}"]
+    return []
+
+
+def host_and_port(listen: str) -> tuple[str, int]:
+    """`host:port` (an IPv6 host in brackets) -> (host, port); ValueError when it is not one."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"got {listen!r}")
+    return host.strip("[]"), int(port)

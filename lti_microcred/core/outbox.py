@@ -2,7 +2,7 @@
 transaction as the change that caused it, and delivered later by workers.
 
 Infrastructure shared by the domain (which writes rows) and the delivery packages (which consume them);
-it imports nothing but the database base.
+it imports nothing but the database base and the ids of the work in hand.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lti_microcred.core import request_ids
 from lti_microcred.core.db import Base, UTCDateTime, utcnow
 
 # Kinds written by the domain; each has one consumer.
@@ -22,6 +23,7 @@ REVOKE_CREDENTIAL = "revoke_credential"  # credentials package: flip the status-
 AWARD_PASSBACK = "award_passback"  # lms package: the award (or its revocation) to the credential column
 MODULE_RESULT = "module_result"  # lms package: a learner's module result to the module's column
 REEVALUATE_CREDENTIAL = "reevaluate_credential"  # competencies: everyone again after a credential changed
+RATE_COMPETENCY = "rate_competency"  # lms package: a course competency achieved (or no longer) to Moodle's rating
 
 
 class OutboxMessage(Base):
@@ -55,8 +57,9 @@ class OutboxMessage(Base):
 
 def enqueue(session: Session, kind: str, platform_id: int, payload: dict[str, Any],
             ordering_key: str = "") -> OutboxMessage:
-    """Add a message to the caller's transaction: it exists exactly when the change that caused it commits."""
+    """Add a message to the caller's transaction: it exists exactly when the change that caused it commits.
+    It carries the id of what caused it (the launch, else the request or delivery in hand) for the worker's logs."""
     message = OutboxMessage(kind=kind, platform_id=platform_id, ordering_key=ordering_key,
-                            payload=json.dumps(payload, sort_keys=True))
+                            payload=json.dumps(payload, sort_keys=True), request_id=request_ids.origin())
     session.add(message)
     return message

@@ -6,7 +6,6 @@ in a cross-site iframe, as it does under Moodle or Canvas.
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
@@ -18,6 +17,7 @@ from lti_microcred.app.setup import ensure_secret, initialise
 from lti_microcred.cli.common import print_urls
 from lti_microcred.core.config import ConfigError, load_settings
 from lti_microcred.core.db import transaction
+from lti_microcred.core.logs import configure_logging
 from lti_microcred.devplatform.app import create_platform_app
 from lti_microcred.devplatform.data import DevPlatformSetup
 from lti_microcred.devplatform.platform import DevPlatform
@@ -54,7 +54,7 @@ def run_demo(port: int, flavour: str = "canvas") -> None:
     platform = DevPlatform(DevPlatformSetup(base_url=lms_url, tool_base_url=tool_url, flavour=flavour))
     platform_id = register_dev_platform(services, platform)
     verify_url = seed_demo(services, platform_id, platform)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(services.settings)  # the demo LMS's lines too, in the tool's format
     start_in_thread(create_platform_app(platform), "127.0.0.1", port + 1)
     tool = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
     click.echo(f"\nThe tool runs at {tool_url}  (database: {services.settings.resolved_database_url})")

@@ -20,6 +20,7 @@ from sqlalchemy import Table, and_, bindparam, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lti_microcred.core import request_ids
 from lti_microcred.core.db import dialect_insert, utcnow
 from lti_microcred.lti import claims as c
 from lti_microcred.lti.errors import NonceReused, Replayed
@@ -193,6 +194,7 @@ def _record(session: Session, known: KnownRows, launch: ToolMessageLaunch, statu
         "role": role, "message_type": body[c.MESSAGE_TYPE],
         "claims_json": json.dumps({k: body[k] for k in c.KEPT_AFTER_LAUNCH if k in body}),
         "created_dt": now, "expires_dt": now + dt.timedelta(seconds=ttl_seconds),
+        "request_id": request_ids.current(),  # the launch's id: every page opened with the session logs it
     }
     session_id = session.connection().execute(_INSERT_SESSION, row).scalar_one()
     return RecordedLaunch(int(session_id), token, role, row["message_type"])

@@ -57,6 +57,7 @@ class ToolSession:
     resource_link_title: str | None
     module_key: str | None
     claims: dict[str, Any]
+    launch_id: str | None = None  # the launch request's id (core/request_ids.py), for the logs of every page
 
     @property
     def role_label(self) -> str:
@@ -75,6 +76,7 @@ _SESSION_QUERY = (
         LaunchSession.user_id, User.sub, User.name, User.given_name, User.family_name, User.email,
         LaunchSession.context_id, Context.title.label("context_title"), Context.label.label("context_label"),
         LaunchSession.resource_link_id, ResourceLink.title.label("link_title"), ResourceLink.module_key,
+        LaunchSession.request_id,
     )
     .join(Platform, Platform.id == LaunchSession.platform_id)
     .join(Deployment, Deployment.id == LaunchSession.deployment_id)
@@ -106,6 +108,7 @@ def load_session(db: Session, token: str) -> ToolSession:
         user_email=row.email, context_id=row.context_id, context_title=row.context_title,
         context_label=row.context_label, resource_link_id=row.resource_link_id,
         resource_link_title=row.link_title, module_key=row.module_key, claims=json.loads(row.claims_json),
+        launch_id=row.request_id,
     )
 
 
@@ -117,11 +120,12 @@ def _check_shape(token: str) -> None:
         raise SessionExpired("the session token is unknown, expired, or its registration was disabled")
 
 
-def confirm_pending(db: Session, token: str, stored_state: str, pending_ttl_seconds: int) -> None:
-    """Activate a launch whose state the platform's storage gave back; refuses anything else."""
+def confirm_pending(db: Session, token: str, stored_state: str, pending_ttl_seconds: int) -> str | None:
+    """Activate a launch whose state the platform's storage gave back (returns the launch's request id);
+    refuses anything else."""
     _check_shape(token)
     row = db.execute(
-        select(LaunchSession.id, LaunchSession.state_hash, LaunchSession.created_dt)
+        select(LaunchSession.id, LaunchSession.state_hash, LaunchSession.created_dt, LaunchSession.request_id)
         .where(LaunchSession.token_hash == token_hash(token), LaunchSession.status == "pending")
     ).one_or_none()
     if row is None:
@@ -131,6 +135,7 @@ def confirm_pending(db: Session, token: str, stored_state: str, pending_ttl_seco
     if not stored_state or not hmac.compare_digest(state_hash(stored_state), row.state_hash):
         raise StateMismatch("the state kept by the LMS in this browser is not this launch's state")
     db.execute(update(LaunchSession).where(LaunchSession.id == row.id).values(status="active"))
+    return row.request_id
 
 
 def csrf_token(signer: Signer, session_token: str) -> str:

@@ -146,3 +146,38 @@ def test_example_settings_file_is_complete_and_valid() -> None:
     assert set(example) <= fields
     assert fields - set(example) <= {"secret_key", "key_encryption_key", "redis_url", "instance_path"}
     load_settings({**example, "secret_key": "s" * 40}, environ={})
+
+
+def test_an_empty_environment_value_means_unset(tmp_path: Path) -> None:
+    """`LTI_MICROCRED_SECRET_KEY=` in an env file must not override the secret `microcred init` wrote."""
+    (tmp_path / "microcred.toml").write_text('secret_key = "' + "s" * 48 + '"\n')
+    env = {"LTI_MICROCRED_INSTANCE_PATH": str(tmp_path), "LTI_MICROCRED_ENV": "production",
+           "LTI_MICROCRED_BASE_URL": "https://tool.example.edu", "LTI_MICROCRED_SECRET_KEY": ""}
+    assert load_settings(environ=env).secret_key == "s" * 48
+
+
+def test_production_refuses_a_short_key_encryption_key() -> None:
+    env = {"LTI_MICROCRED_ENV": "production", "LTI_MICROCRED_BASE_URL": "https://tool.example.edu",
+           "LTI_MICROCRED_SECRET_KEY": "x" * 40, "LTI_MICROCRED_KEY_ENCRYPTION_KEY": "CHANGE_ME"}
+    with pytest.raises(ConfigError, match="key_encryption_key"):
+        load_settings(environ=env)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"cpu.max": "200000 100000\n"}, 2),  # cgroup v2: a limit of 2 CPUs
+    ({"cpu.max": "max 100000\n"}, None),  # no limit: the affinity
+    ({"cpu/cpu.cfs_quota_us": "150000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2),  # v1: 1.5 CPUs, rounded up
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),
+])
+def test_uwsgi_processes_follow_a_container_cpu_limit(tmp_path: Path, files: dict[str, str],
+                                                      expected: int | None) -> None:
+    import os
+
+    from lti_microcred.app.server import available_cpus
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    affinity = len(os.sched_getaffinity(0))
+    assert available_cpus(tmp_path) == (min(expected, affinity) if expected else affinity)

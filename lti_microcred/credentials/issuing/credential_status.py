@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_microcred.competencies.models import Award, MicroCredential
+from lti_microcred.core.metrics import count_credential_after_commit
 from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.credentials.status.store import set_bit
 
@@ -32,7 +33,15 @@ def change_status(session: Session, row: IssuedCredential, purpose: str, value: 
         row.status = "suspended" if value else "active"
     row.status_reason = reason[:5000] if value else None
     session.flush()
+    if changed:
+        count_credential_after_commit(session, _change_name(row, purpose, value))
     return changed
+
+
+def _change_name(row: IssuedCredential, purpose: str, value: bool) -> str:
+    if purpose == "revocation":
+        return "superseded" if row.superseded_dt is not None else "revoked"
+    return "suspended" if value else "reinstated"
 
 
 def revoke_award_credential(session: Session, award_id: int) -> IssuedCredential | None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lti_microcred.competencies.models import Award, Competency, Evidence, MicroCredential
 from lti_microcred.core.db import utcnow
+from lti_microcred.core.metrics import count_credential_after_commit
 from lti_microcred.credentials.documents import data as m
 from lti_microcred.credentials.documents.openbadge import build_open_badge_credential
 from lti_microcred.credentials.issuing.achievement_data import achievement
@@ -141,6 +142,7 @@ def _add_with_slots(session: Session, row: IssuedCredential, choices: list[Choic
     for choice in choices:
         claim(session, choice, row.id)
     session.flush()
+    count_credential_after_commit(session, "issued")
 
 
 def _slots_busy() -> StatusSlotsBusy:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lti_microcred.core.metrics import count_verification
 from lti_microcred.credentials.errors import KeyResolutionError
 from lti_microcred.credentials.issuing.issuer_state import IssuerState
 from lti_microcred.credentials.proofs.controller_keys import ResolvedKey, document_resolver
@@ -75,6 +76,9 @@ def verify(session: Session, issuers: Sequence[IssuerState], lists: SignedLists,
     """Our verdict for the public: a credential of any issuer but our institutions' is not called verified,
     whatever its signature, since a did:key anyone made may name any institution."""
     trusted = {name for i in issuers for name in (i.did, i.https_profile["id"])}
-    return verify_credential(credential, resolve_key=resolver_for(issuers),
-                             fetch_status_list=status_fetcher(session, issuers, lists, base_url),
-                             trusted_issuers=trusted)
+    verdict = verify_credential(credential, resolve_key=resolver_for(issuers),
+                                fetch_status_list=status_fetcher(session, issuers, lists, base_url),
+                                trusted_issuers=trusted)
+    failures = verdict.failures
+    count_verification(not failures, failures[0].name.value if failures else "")
+    return verdict

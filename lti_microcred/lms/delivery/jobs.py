@@ -32,7 +32,10 @@ class Claimed:
     attempts: int
     created_dt: dt.datetime
     last_sent: dt.datetime | None = None  # timestamp of the score the LMS last accepted for this key
+    last_grade: tuple[float, float] | None = None  # that score's (given, maximum), if it was a grade
     followers: list[tuple[int, str]] = field(default_factory=list)  # (id, payload), coalesced into this one
+    # What caused the value sent (the newest coalesced row's launch or request id), bound while it is delivered.
+    request_id: str | None = None
 
     @property
     def ids(self) -> list[int]:

@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_microcred.core.db import dialect_insert, transaction, utcnow
+from lti_microcred.core.metrics import count_delivery
 from lti_microcred.core.outbox import OutboxMessage
 from lti_microcred.lms.delivery.jobs import (
     DONE,
@@ -64,8 +65,8 @@ class Queue:
         now = utcnow()
         with transaction(self._sessions) as session:
             c = OUTBOX.c
-            query = select(c.id, c.kind, c.platform_id, c.ordering_key, c.payload, c.attempts, c.created_dt).where(
-                _eligible(kinds, now)).order_by(c.id).limit(limit)
+            query = select(c.id, c.kind, c.platform_id, c.ordering_key, c.payload, c.attempts, c.created_dt,
+                           c.request_id).where(_eligible(kinds, now)).order_by(c.id).limit(limit)
             if skip_platforms:  # they asked us to wait (429): leave their rows for later
                 query = query.where(c.platform_id.not_in(list(skip_platforms)))
             if session.get_bind().dialect.name == "postgresql":
@@ -74,8 +75,8 @@ class Queue:
             if not rows:
                 return []
             won = self._lease(session, [r.id for r in rows], now)
-            claimed = [Claimed(r.id, r.kind, r.platform_id, r.ordering_key, r.payload, r.attempts, r.created_dt)
-                       for r in rows if r.id in won]
+            claimed = [Claimed(r.id, r.kind, r.platform_id, r.ordering_key, r.payload, r.attempts, r.created_dt,
+                               request_id=r.request_id) for r in rows if r.id in won]
             _attach_followers(session, [c for c in claimed if c.kind in coalescing and c.ordering_key])
             _attach_last_sent(session, claimed)
             return claimed
@@ -99,7 +100,9 @@ class Queue:
             mine = [(c, _escalated(c, o, max_attempts)) for c, o in results if c.id in ours]
             _write_rows(session, mine, now)
             _write_records(session, [(c, o) for c, o in mine if o.record is not None], now)
-            return len(mine)
+        for claimed, outcome in mine:  # committed: now they count
+            count_delivery(claimed.platform_id, claimed.kind, outcome.status)
+        return len(mine)
 
     def next_due(self, kinds: Collection[str]) -> dt.datetime | None:
         """When the next row that could be claimed becomes due (None: nothing left to do)."""
@@ -132,7 +135,8 @@ def _attach_followers(session: Session, claimed: list[Claimed]) -> None:
     if not claimed:
         return
     by_key = {c.ordering_key: c for c in claimed}
-    rows = session.execute(select(OUTBOX.c.id, OUTBOX.c.kind, OUTBOX.c.ordering_key, OUTBOX.c.payload).where(
+    rows = session.execute(select(OUTBOX.c.id, OUTBOX.c.kind, OUTBOX.c.ordering_key, OUTBOX.c.payload,
+                                  OUTBOX.c.request_id).where(
         OUTBOX.c.ordering_key.in_(list(by_key)), OUTBOX.c.status == "pending").order_by(OUTBOX.c.id)).all()
     stopped: set[str] = set()
     for row in rows:
@@ -143,14 +147,17 @@ def _attach_followers(session: Session, claimed: list[Claimed]) -> None:
             stopped.add(row.ordering_key)
             continue
         head.followers.append((row.id, row.payload))
+        head.request_id = row.request_id  # its value is the one sent
 
 
 def _attach_last_sent(session: Session, claimed: list[Claimed]) -> None:
     keyed = {c.ordering_key: c for c in claimed if c.ordering_key}
     if keyed:
-        for key, when in session.execute(select(DELIVERIES.c.ordering_key, DELIVERIES.c.score_timestamp).where(
-                DELIVERIES.c.ordering_key.in_(list(keyed)))):
+        for key, when, given, maximum in session.execute(select(
+                DELIVERIES.c.ordering_key, DELIVERIES.c.score_timestamp, DELIVERIES.c.score_given,
+                DELIVERIES.c.score_maximum).where(DELIVERIES.c.ordering_key.in_(list(keyed)))):
             keyed[key].last_sent = when
+            keyed[key].last_grade = (given, maximum) if given is not None and maximum is not None else None
 
 
 def _escalated(claimed: Claimed, outcome: Outcome, max_attempts: int) -> Outcome:

@@ -20,8 +20,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lti_microcred.core import request_ids
 from lti_microcred.core.db import utcnow
+from lti_microcred.lms.delivery.heartbeat import Heartbeat
 from lti_microcred.lms.delivery.jobs import DEFER, DONE, FAILED, RETRY, Claimed, HandlerRegistry, Job, Outcome
+from lti_microcred.lms.delivery.outcome_log import log_outcome
 from lti_microcred.lms.delivery.queue import Queue
 from lti_microcred.lms.errors import PERMANENT, NotReady, ServiceError, UnexpectedError
 
@@ -72,6 +75,8 @@ class Worker:
         self._wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.delivered = 0
+        self._failed_rounds = 0  # rounds in a row that raised (the database away): quieter logs, longer waits
+        self.heartbeat: Heartbeat | None = None  # written while run_forever runs
 
     # --- rounds --------------------------------------------------------------------------------------------
     def _claim(self) -> list[Claimed]:
@@ -85,6 +90,7 @@ class Worker:
         outcomes = [future.result() for future in futures]
         self.queue.settle(zip(claimed, outcomes, strict=True), self.options.max_attempts)
         self.delivered += len(claimed)
+        self._beat()
         return len(claimed)
 
     def run_once(self) -> int:
@@ -113,6 +119,13 @@ class Worker:
         return handled
 
     def _deliver(self, message: Claimed) -> Outcome:
+        """Run the row's handler with the id of what caused the row bound, so every line about it names that."""
+        with request_ids.bound(message.request_id):
+            outcome = self._handle(message)
+            log_outcome(message, outcome, self.options.max_attempts)
+        return outcome
+
+    def _handle(self, message: Claimed) -> Outcome:
         spec = self.handlers.get(message.kind)
         assert spec is not None, "only kinds with a handler are claimed"
         try:
@@ -156,17 +169,38 @@ class Worker:
 
     def run_forever(self, tick: object = None) -> None:
         """Until stop() or request_stop(): a scheduler tick (roster, read-back) then batches; sleep when idle."""
+        self.heartbeat = self.heartbeat or Heartbeat(self.lms.sessions, self.queue.worker_id)
         while not self._stopping:
+            self._beat()
             try:
                 if callable(tick):
                     tick()
                 busy = self.run_batches()
-            except Exception:  # the database may be briefly unavailable: keep going
-                log.exception("delivery round failed; retrying shortly")
+                self._failed_rounds = 0
+            except Exception as exc:  # the database may be unavailable for a while: keep going, quietly
+                self._failed_rounds += 1
+                self._log_failed_round(exc)
                 busy = 0
             if not busy:
-                self._wake.wait(self.options.poll_seconds)
+                self._wake.wait(self._idle_seconds())
                 self._wake.clear()
+
+    def _log_failed_round(self, exc: Exception) -> None:
+        """The whole traceback once, then one line per failed round (a database outage would otherwise print
+        hundreds of lines a minute)."""
+        if self._failed_rounds == 1:
+            log.exception("delivery round failed; retrying shortly")
+        else:
+            first_line = (str(exc).splitlines() or [""])[0][:200]
+            log.warning("delivery round failed again (%d in a row; next try in %.0f s): %s: %s", self._failed_rounds,
+                        self._idle_seconds(), exc.__class__.__name__, first_line)
+
+    def _idle_seconds(self) -> float:
+        """The poll interval, doubled per failed round in a row, up to 30 s (or the interval, if longer)."""
+        if not self._failed_rounds:
+            return self.options.poll_seconds
+        ceiling = max(self.options.poll_seconds, 30.0)
+        return min(ceiling, self.options.poll_seconds * 2 ** min(self._failed_rounds - 1, 16))
 
     def start(self, tick: object = None) -> threading.Thread:
         self.thread = threading.Thread(target=self.run_forever, args=(tick,), name="lms-worker", daemon=True)
@@ -190,3 +224,9 @@ class Worker:
         if self.thread is not None:
             self.thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.heartbeat is not None:
+            self.heartbeat.remove()
+
+    def _beat(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.beat(self.delivered)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from lti_microcred.core.metrics import count_launch
 from lti_microcred.core.storage import megabytes
 from lti_microcred.lti.errors import LaunchError, PayloadTooLarge
 from lti_microcred.web.common.context import services
@@ -19,6 +20,8 @@ log = logging.getLogger("lti_microcred.refusals")
 # Path segments that are secrets: a launched session (/s/<token>/…, valid for hours), a supervisor's link
 # (/attest/<token>) and a registration invitation (/lti/register/<invite>).
 SECRET_SEGMENT = re.compile(r"^(/+(?:s|attest|lti/+register)/+)([^/]+)")
+# A refusal on these is a refused launch (metrics): the login, the launch and its storage confirmation.
+LAUNCH_ENDPOINTS = frozenset({"lti.login", "lti.launch", "lti.confirm"})
 
 
 def redacted_path(path: str) -> str:
@@ -53,6 +56,8 @@ def _refusal(error: LaunchError) -> tuple[str, int]:
     log.warning("refused %s %s: %s: %s (issuer=%s client_id=%s ref=%s)", request.method,
                 redacted_path(request.path), error.code, error.detail, error.issuer, error.client_id, reference)
     g.refused_issuer = error.issuer  # the page may be framed by that LMS if it is registered, even if not active
+    if request.endpoint in LAUNCH_ENDPOINTS:
+        count_launch("refused", error.code)
     return _render(ErrorPage(error.code, error.title, error.detail, error.hint), error.status, reference)
 
 
@@ -77,6 +82,8 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 def _unexpected(error: Exception) -> tuple[str, int]:
     reference = secrets.token_hex(4)
     log.exception("unexpected error on %s %s (ref=%s)", request.method, redacted_path(request.path), reference)
+    if request.endpoint in LAUNCH_ENDPOINTS:
+        count_launch("failed", "internal_error")
     page = ErrorPage("internal_error", "The tool ran into a problem", "Something went wrong on our side.",
                      "Try again in a moment. If it keeps happening, send the reference below to the administrator.")
     return _render(page, 500, reference)

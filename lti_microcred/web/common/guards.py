@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, g, request
 from werkzeug.datastructures import MultiDict
 
+from lti_microcred.core import request_ids
 from lti_microcred.lti.errors import LaunchError, NotAllowed
 from lti_microcred.lti.sessions import ToolSession, check_csrf, csrf_token, load_session
 from lti_microcred.web.common.context import db, services
@@ -63,6 +64,7 @@ def session_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blue
     def _load_session(_endpoint: str | None, values: dict[str, Any] | None) -> None:
         token = (values or {}).pop("token", "")
         g.tool_session = load_session(db(), token)
+        request_ids.bind_launch(g.tool_session.launch_id)  # this page's lines name the launch it belongs to
 
     @bp.url_defaults
     def _keep_token(_endpoint: str, values: dict[str, Any]) -> None:
