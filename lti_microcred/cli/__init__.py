@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from lti_microcred.cli import frameworks, institutions, issuer, keys, platforms, setup, worker
+from lti_microcred.cli import doctor, frameworks, institutions, issuer, keys, moodle, platforms, setup, worker
 
 
 @click.group()
@@ -16,7 +16,8 @@ def main() -> None:
 
 
 for command in (setup.init, setup.run, setup.canvas_config_command, setup.demo, platforms.platform, keys.keys,
-                frameworks.framework, institutions.institution, issuer.issuer, worker.worker_command):
+                frameworks.framework, institutions.institution, issuer.issuer, worker.worker_command,
+                moodle.moodle_ratings, doctor.doctor):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover

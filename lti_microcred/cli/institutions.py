@@ -3,13 +3,17 @@ and moving a registration to it are server commands, never an LMS admin's page."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lti_microcred.app.setup import issuer_for_institution
 from lti_microcred.cli.common import command_services
 from lti_microcred.core.db import transaction
-from lti_microcred.lti.institutions import InstitutionError, attach_platform, create_institution
+from lti_microcred.credentials.issuing.institution_moves import ChangeRefused, merge_institutions, move_platform
+from lti_microcred.lti.institutions import InstitutionError, create_institution
 from lti_microcred.lti.models import Institution, Platform
 
 
@@ -49,11 +53,29 @@ def institution_list() -> None:
 @click.argument("platform_id", type=int)
 @click.argument("slug")
 def institution_attach(platform_id: int, slug: str) -> None:
-    """Move a registration to an institution: credentials its courses issue from now on carry that issuer
-    (credentials already issued keep theirs, and keep verifying)."""
+    """Move a registration to an institution (as `microcred platform move ID --institution SLUG`)."""
+    _changed(lambda session, base_url: move_platform(session, platform_id, slug, base_url))
+
+
+@institution.command("merge")
+@click.argument("source")
+@click.argument("into")
+@click.option("--force", is_flag=True, help="Merge even though SOURCE has issued credentials: SOURCE then stays as "
+                                            "an issuer without registrations, so they keep verifying.")
+def institution_merge(source: str, into: str, force: bool) -> None:
+    """Move every registration of SOURCE into INTO, with their frameworks, courses and people, and remove SOURCE.
+    Refused when SOURCE is the institution at the host root, or (unless --force) when it has issued credentials."""
+    _changed(lambda session, base_url: merge_institutions(session, source, into, base_url, force=force))
+
+
+def _changed(change: Callable[[Session, str], list[str]]) -> None:
+    """One transaction: all of it or nothing, a refusal as a message (exit code 1)."""
     services = command_services()
     try:
         with transaction(services.sessions) as session:
-            click.echo(attach_platform(session, platform_id, slug))
-    except InstitutionError as exc:
+            lines = change(session, services.settings.base_url)
+    except ChangeRefused as exc:
         raise click.ClickException(str(exc)) from exc
+    services.issuer.invalidate()
+    for line in lines:
+        click.echo(line)

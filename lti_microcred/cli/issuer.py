@@ -50,6 +50,7 @@ def issuer_show(slug: str | None) -> None:
 @click.option("--postal-code", "postal_code")
 @click.option("--country", help="two-letter code, e.g. IE")
 @click.option("--image-url", "image_url", help="https://… logo")
+@click.option("--brand-color", "brand_color", help="#RRGGBB: the colour of generated badge art")
 @click.option("--linkedin-organization-id", "linkedin_organization_id", help="LinkedIn's number for the institution")
 def issuer_set(slug: str | None, **values: str | None) -> None:
     """Change the issuer profile new credentials carry."""

@@ -6,7 +6,8 @@ import click
 
 from lti_microcred.cli.common import command_services
 from lti_microcred.core.db import transaction
-from lti_microcred.lti.institutions import InstitutionError, attach_platform, find_institution
+from lti_microcred.credentials.issuing.institution_moves import ChangeRefused, move_platform
+from lti_microcred.lti.institutions import InstitutionError, attach_platform, find_institution, institution_line
 
 
 @click.group()
@@ -45,6 +46,7 @@ def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], a
             click.echo(f"platform {row.id}: {row.issuer} client_id {row.client_id} ({row.status}); "
                        f"deployments: {', '.join(deployment_ids) or 'none yet'}; "
                        f"unseen deployments: {row.deployment_policy}")
+            click.echo(institution_line(session, row))
     except (AdminError, InstitutionError) as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -52,16 +54,21 @@ def platform_add(issuer: str, client_id: str, deployment_ids: tuple[str, ...], a
 @platform.command("list")
 def platform_list() -> None:
     """Show every registration and its deployments."""
+    from sqlalchemy import select
+
     from lti_microcred.lti.admin import list_platforms
+    from lti_microcred.lti.models import Institution
 
     services = command_services()
     with transaction(services.sessions) as session:
         rows = list_platforms(session)
+        slugs = dict(session.execute(select(Institution.id, Institution.slug)).tuples().all())
         if not rows:
             click.echo("no platforms registered")
         for p, deployments in rows:
             click.echo(f"{p.id:>4}  {p.status:<8} {p.name}  issuer={p.issuer}  client_id={p.client_id}  "
-                       f"source={p.source}  unseen-deployments={p.deployment_policy}  institution={p.institution_id}")
+                       f"source={p.source}  unseen-deployments={p.deployment_policy}  "
+                       f"institution={slugs.get(p.institution_id, p.institution_id)}")
             for d in deployments:
                 click.echo(f"        deployment {d.lti_deployment_id!r}: {d.status}")
 
@@ -94,6 +101,23 @@ def platform_remove(platform_id: int) -> None:
             click.echo(remove_platform(session, platform_id))
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@platform.command("move")
+@click.argument("platform_id", type=int)
+@click.option("--institution", "slug", required=True, help="The institution it moves to (see `microcred institution`).")
+def platform_move(platform_id: int, slug: str) -> None:
+    """Move a registration to another institution: its frameworks, courses and people go with it; credentials its
+    courses issue from now on carry that institution's issuer (those already issued keep theirs)."""
+    services = command_services()
+    try:
+        with transaction(services.sessions) as session:
+            lines = move_platform(session, platform_id, slug, services.settings.base_url)
+    except ChangeRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    services.issuer.invalidate()
+    for line in lines:
+        click.echo(line)
 
 
 @platform.command("invite")

@@ -8,6 +8,7 @@ import click
 
 from lti_microcred.app.setup import ensure_secret, initialise
 from lti_microcred.cli.common import command_services, print_urls
+from lti_microcred.cli.database import announce, require_reachable
 from lti_microcred.core.config import ConfigError, load_settings
 
 
@@ -20,7 +21,8 @@ def init() -> None:
         raise click.ClickException(f"configuration: {exc}") from exc
     if written:
         click.echo(f"secret key written to {written}")
-    services = command_services()
+    services = command_services(migrated=False)
+    require_reachable(services.settings)
     for line in initialise(services):
         click.echo(line)
     click.echo(f"database: {services.engine.url.render_as_string(hide_password=True)}")
@@ -41,7 +43,9 @@ def run(host: str, port: int, workers: int) -> None:
         raise click.ClickException("the database is not at this version's schema: run `microcred init` first")
     print_urls(services.settings)
     services.engine.dispose()
-    serve(host, port, workers or services.settings.workers, services.settings.threads)
+    settings = services.settings
+    serve(host, port, workers or settings.workers, settings.threads,
+          settings.resolved_metrics_dir if settings.metrics_token else None, log_format=settings.log_format)
 
 
 @click.command("canvas-config")
@@ -50,7 +54,11 @@ def canvas_config_command(base_url: str | None) -> None:
     """Print the Canvas developer-key JSON."""
     from lti_microcred.lti.canvas_config import canvas_config
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+    announce(settings, database=False)
     click.echo(json.dumps(canvas_config(base_url or settings.base_url, settings.tool_name), indent=2))
 
 
@@ -61,6 +69,7 @@ def demo(port: int) -> None:
     from lti_microcred.devplatform.demo import run_demo
 
     try:
+        announce(load_settings({"base_url": f"http://127.0.0.1:{port}"}))
         run_demo(port)
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from exc

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, create_engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -63,3 +66,39 @@ def can_serve(engine: Engine) -> bool:
     """The schema has what this code needs: current, or newer from a release rolling out."""
     with engine.connect() as connection:
         return schema_state(current_revision(connection)) != "behind"
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """What a command finds at the configured database before it uses it."""
+
+    state: str  # missing (no SQLite file) | unreachable | behind | current | ahead
+    revision: str | None = None
+    detail: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.state in ("current", "ahead")
+
+
+def inspect_database(url: str, connect_timeout: int = 5) -> DatabaseState:
+    """Reach the database and read its schema revision, changing nothing: a SQLite file that does not exist is
+    reported, not created, and the connection is closed again."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    path = parsed.database or ""
+    if backend == "sqlite" and path and path != ":memory:" and not path.startswith("file:") \
+            and not Path(path).is_file():
+        return DatabaseState("missing", detail=f"no database at {path}")
+    connect_args = {"connect_timeout": connect_timeout} if backend == "postgresql" else {}
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    try:
+        with engine.connect() as connection:
+            revision = current_revision(connection)
+    except SQLAlchemyError as exc:
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        first_line = (str(cause).strip().splitlines() or [""])[0]
+        return DatabaseState("unreachable", detail=f"{type(cause).__name__}: {first_line}"[:300])
+    finally:
+        engine.dispose()
+    return DatabaseState(schema_state(revision), revision)

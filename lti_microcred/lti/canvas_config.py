@@ -26,6 +26,8 @@ def canvas_config(base_url: str, title: str = "Micro-credentials") -> dict[str, 
         "oidc_initiation_url": f"{base}/lti/login",
         "target_link_uri": launch,
         "public_jwk_url": f"{base}/lti/jwks",
+        # Canvas sends launches only to a redirect URI of the developer key (its "Redirect URIs" field).
+        "redirect_uris": [launch],
         "scopes": list(TOOL_SCOPES),
         "extensions": [{
             "platform": "canvas.instructure.com",

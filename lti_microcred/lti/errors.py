@@ -16,7 +16,7 @@ class LaunchError(Exception):
     code: ClassVar[str] = "launch_refused"
     status: ClassVar[int] = 400
     title: ClassVar[str] = "The launch was refused"
-    hint: ClassVar[str] = f"{RELAUNCH} {ASK_ADMIN}"
+    hint: str = f"{RELAUNCH} {ASK_ADMIN}"  # a class's words; an instance may name its LMS in them
 
     def __init__(self, detail: str = "", *, issuer: str | None = None, client_id: str | None = None) -> None:
         super().__init__(detail or self.title)

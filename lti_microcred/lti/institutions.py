@@ -12,7 +12,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_microcred.lti.models import Institution, Platform, root_institution
+from lti_microcred.lti.models import SHARED_ISSUERS, Institution, Platform, root_institution
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -52,3 +52,23 @@ def attach_platform(session: Session, platform_id: int, slug: str) -> str:
     platform.institution_id = target.id
     session.flush()
     return f"platform {platform_id} ({platform.name}) now belongs to {target.slug} ({target.name})"
+
+
+def institution_line(session: Session, platform: Platform) -> str:
+    """Which institution a registration belongs to, and whether that is because the same LMS is registered
+    there already (same issuer; never on hosted Canvas, whose issuer every school shares)."""
+    institution = session.get(Institution, platform.institution_id)
+    assert institution is not None
+    line = f"institution: {institution.slug} ({institution.name})"
+    if platform.issuer in SHARED_ISSUERS:
+        return line
+    others = session.execute(select(Platform.id, Platform.institution_id).where(
+        Platform.issuer == platform.issuer, Platform.id != platform.id).order_by(Platform.id)).tuples().all()
+    same = [str(other) for other, where in others if where == institution.id]
+    elsewhere = [str(other) for other, where in others if where != institution.id]
+    if same:
+        line += f", as platform {same[0]} of the same LMS"
+    if elsewhere:
+        line += (f"; platform {', '.join(elsewhere)} of the same LMS belong(s) to another institution "
+                 f"(`microcred platform move` or `microcred institution merge` brings them together)")
+    return line

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, insert, select
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, case, event, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
@@ -206,6 +206,14 @@ def root_institution(session: Session) -> Institution:
     return found
 
 
+def same_lms_institution(issuer: str) -> Any:
+    """The institution a new registration of this issuer joins: that of the LMS's earliest active registration,
+    else of its earliest one at all (a pending registration came from the public registration URL, which anyone
+    can open: it never outranks one an administrator made or approved)."""
+    return (select(Platform.institution_id).where(Platform.issuer == issuer)
+            .order_by(case((Platform.status == "active", 0), else_=1), Platform.id).limit(1))
+
+
 @event.listens_for(Platform, "before_insert")
 def _default_institution(_mapper: Any, connection: Any, platform: Platform) -> None:
     """A registration stored without an institution joins the one of an earlier registration of the same LMS
@@ -213,8 +221,7 @@ def _default_institution(_mapper: Any, connection: Any, platform: Platform) -> N
     if platform.institution_id is not None:
         return
     if platform.issuer not in SHARED_ISSUERS:
-        platform.institution_id = connection.scalar(select(Platform.institution_id).where(
-            Platform.issuer == platform.issuer).order_by(Platform.id).limit(1))
+        platform.institution_id = connection.scalar(same_lms_institution(platform.issuer))
     if platform.institution_id is None:
         platform.institution_id = connection.scalar(select(Institution.id).where(Institution.at_host_root.is_(True))
                                                     .limit(1))

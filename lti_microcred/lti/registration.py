@@ -21,7 +21,7 @@ from lti_microcred.core.outbound import OutboundError
 from lti_microcred.core.public_http import PublicHTTP
 from lti_microcred.core.signing import BadToken, Signer
 from lti_microcred.lti.errors import MissingParameter
-from lti_microcred.lti.models import Deployment, Platform
+from lti_microcred.lti.models import Deployment, Institution, Platform
 from lti_microcred.lti.platform_configuration import (
     PlatformConfiguration,
     RegistrationError,
@@ -66,6 +66,7 @@ class RegistrationOutcome:
     status: str
     granted_scopes: list[str]
     missing_scopes: list[str]
+    institution: str | None = None  # the name its courses' credentials carry (told only to an invited LMS)
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,10 @@ def register_tool(s: Registrar, session: Session, params: RegistrationParams,
         session.flush()
     if deployment_id:
         _store_deployment(session, platform, deployment_id)
+    institution = session.get(Institution, platform.institution_id) if invitation is not None else None
     return RegistrationOutcome(platform.id, client_id, deployment_id, platform.status, granted,
-                               [sc for sc in TOOL_SCOPES if granted and sc not in granted])
+                               [sc for sc in TOOL_SCOPES if granted and sc not in granted],
+                               institution.name if institution is not None else None)
 
 
 def _lti_id(value: Any, name: str) -> str:

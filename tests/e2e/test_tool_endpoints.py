@@ -27,6 +27,7 @@ def test_canvas_config_json_is_the_template_with_this_servers_address(browser: B
     assert served["oidc_initiation_url"] == browser.tool_url + "/lti/login"
     assert served["target_link_uri"] == browser.tool_url + "/lti/launch"
     assert served["public_jwk_url"] == browser.tool_url + "/lti/jwks"
+    assert served["redirect_uris"] == [browser.tool_url + "/lti/launch"]  # Canvas: the key's Redirect URIs
     canvas = served["extensions"][0]
     assert (canvas["platform"], canvas["domain"], canvas["privacy_level"]) == ("canvas.instructure.com", host, "public")
     placements = {p["placement"]: p for p in canvas["settings"]["placements"]}

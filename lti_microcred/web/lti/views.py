@@ -10,11 +10,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from lti_microcred.core import request_ids
+from lti_microcred.core.metrics import count_launch
 from lti_microcred.lti import registration
 from lti_microcred.lti.canvas_config import canvas_config
 from lti_microcred.lti.errors import PayloadTooLarge, StorageUnavailable
 from lti_microcred.lti.launch import ToolMessageLaunch
 from lti_microcred.lti.login import LoginRedirect, LoginRequest, auth_origin, begin_login
+from lti_microcred.lti.login_errors import login_error
 from lti_microcred.lti.persistence import record_launch
 from lti_microcred.lti.sessions import confirm_pending
 from lti_microcred.web.common.context import db, services
@@ -73,6 +76,9 @@ def _set_state_cookie(response: Response, started: LoginRedirect) -> None:
 @bp.route("/launch", methods=["POST"])
 def launch() -> Response | str:
     s = services()
+    refused = login_error(request.form, s.registry, s.signer, s.settings.state_ttl_seconds)
+    if refused is not None:  # the LMS answered the login with an error instead of an id_token
+        raise refused
     message = ToolMessageLaunch(request.form.get("id_token", ""), request.form.get("state", ""),
                                 registry=s.registry, keys=s.platform_keys, signer=s.signer, policy=s.launch_policy)
     message.validate()
@@ -86,10 +92,14 @@ def launch() -> Response | str:
     session = db()
     recorded = record_launch(session, s.known_rows, message, status, s.settings.session_ttl_seconds)
     session.commit()
+    request_ids.bind_launch(request_ids.current())  # this request is the launch: its id names the launch
+    log.info("launch %s: %s as %s, platform %s, launch session %s", status, recorded.message_type, recorded.role,
+             message.platform.id if message.platform else None, recorded.session_id)
     if status == "unbound":
         raise StorageUnavailable("the state cookie set at login did not come back with the launch").for_platform(
             message.platform.issuer if message.platform else None,
             message.platform.client_id if message.platform else None)
+    count_launch("awaiting_storage" if status == "pending" else "accepted")
     if status == "pending":
         assert message.platform is not None
         response: Response = make_response(render_template(
@@ -110,8 +120,11 @@ def confirm() -> Response:
         raise StorageUnavailable(f"the LMS storage did not answer: {error[:200]}")
     token = request.form.get("token", "")
     session = db()
-    confirm_pending(session, token, request.form.get("state", ""), services().settings.pending_launch_ttl_seconds)
+    launch_id = confirm_pending(session, token, request.form.get("state", ""),
+                                services().settings.pending_launch_ttl_seconds)
+    request_ids.bind_launch(launch_id)
     session.commit()
+    count_launch("confirmed")
     response = redirect(url_for("session.entry", token=token), 303)
     response.headers.update(NO_STORE)
     return response
