@@ -22,7 +22,8 @@ one token request per token lifetime, superseded values coalesced, never an olde
 
 The stub runs in its own process (`ags_bench.py --stub`): a threaded HTTP/1.1 keep-alive server that
 counts token requests, applies scores unless their timestamp is older than the one it holds (Canvas
-semantics) and reports its state as JSON.
+semantics), lists a learner's result (the tool reads it before every score after a cell's first, as it does
+for Canvas, to leave a teacher's grade alone) and reports its state as JSON.
 
 Usage (from the repository root; a few minutes at most, mostly the slow pylti1p3 pattern):
   .venv/bin/python bench/ags_bench.py                       # SQLite, all variants
@@ -46,13 +47,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score",
-          "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"]
+          "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+          "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"]
 # Its own scratch database (created when missing): `bench` is reset by the launch benchmark, maybe meanwhile.
 # A 429 here has no Retry-After: a 429 with one pauses the whole platform by design (see lms/access.py), which
 # against random 429s would measure the pauses rather than the delivery.
@@ -73,6 +76,7 @@ class Stub:
 
 class StubHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and a body are two writes: without it each answer with a body waits ~40 ms
     stub: Stub
 
     def log_message(self, *_: Any) -> None:
@@ -120,6 +124,13 @@ class StubHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         stub = self.stub
+        if "/results" in self.path:  # Canvas's results of one learner, read before every score after a cell's first
+            item, query = self.path.split("/")[2], self.path.partition("?")[2]
+            user = dict(parse_qsl(query)).get("user_id", "")
+            with stub.lock:
+                held = stub.results.get(f"{item}/{user}")
+            rows = [{"userId": user, "resultScore": held[0]}] if held and held[0] is not None else []
+            return self._answer(200, json.dumps(rows).encode())
         with stub.lock:
             state = {"tokens": stub.tokens, "posts": stub.posts, "failed": stub.failed,
                      "refused_older": stub.refused_older, "results": stub.results}

@@ -5,8 +5,10 @@ from lti_microcred.core import outbox
 from lti_microcred.core.db import Base
 from lti_microcred.credentials import models as credentials_models
 from lti_microcred.lms import models as lms_models
+from lti_microcred.lms.moodle import models as moodle_models
 from lti_microcred.lti import models as lti_models
 
 metadata = Base.metadata
 
-__all__ = ["Base", "competencies_models", "credentials_models", "lms_models", "lti_models", "metadata", "outbox"]
+__all__ = ["Base", "competencies_models", "credentials_models", "lms_models", "lti_models", "metadata", "moodle_models",
+           "outbox"]

@@ -28,6 +28,7 @@ from lti_microcred.competencies.models import (
     MicroCredential,
     PathwayComponent,
 )
+from lti_microcred.competencies.rating_changes import enqueue_rating_changes
 from lti_microcred.competencies.rule_inputs import (
     active_awards,
     component_awarded_since,
@@ -37,6 +38,7 @@ from lti_microcred.competencies.rule_inputs import (
     pathway_spec,
 )
 from lti_microcred.competencies.rules import (
+    ACHIEVED,
     CredentialResult,
     CredentialSpec,
     PathwaySpec,
@@ -79,16 +81,19 @@ def reevaluate(session: Session, actor: Actor, learner_id: int, context_id: int,
         return []
     facts = learner_facts(session, learner_id, context_id)
     evaluations = []
+    flipped: set[int] = set()  # competencies achieved, or no longer, in one of these credentials
     for credential_id in ids:
         spec = (specs.get(credential_id) if specs else None) or credential_spec(session, credential_id)
         result = evaluate(spec, facts)
-        store_progress(session, learner_id, result)
+        store_progress(session, learner_id, result, flipped)
         award = None
         if result.earned and may_award_automatically(
                 session, credential_id, learner_id, partial(evidence_decided_since, session, spec, facts)):
             award = grant(session, actor, credential_id, learner_id, "rules",
                           "All competencies met by the evidence.", result.evidence_ids)
         evaluations.append(Evaluation(result, award))
+    if flipped:
+        enqueue_rating_changes(session, learner_id, context_id, flipped)
     for listener in EVALUATION_LISTENERS:
         listener(session, learner_id, context_id, [e.result for e in evaluations])
     for evaluation in evaluations:
@@ -97,8 +102,10 @@ def reevaluate(session: Session, actor: Actor, learner_id: int, context_id: int,
     return evaluations
 
 
-def store_progress(session: Session, learner_id: int, result: CredentialResult) -> int:
-    """Upsert only the competency rows whose state changed; returns how many were written."""
+def store_progress(session: Session, learner_id: int, result: CredentialResult,
+                   flipped: set[int] | None = None) -> int:
+    """Upsert only the competency rows whose state changed; returns how many were written. `flipped` collects
+    the competencies that became achieved or stopped being achieved."""
     current = {
         row.competency_id: (row.state, row.met, row.required, row.via)
         for row in session.execute(
@@ -115,6 +122,9 @@ def store_progress(session: Session, learner_id: int, result: CredentialResult) 
         for c in result.competencies
         if current.get(c.competency_id) != (c.state, c.met_count, len(c.requirements), c.via)
     ]
+    if flipped is not None:
+        flipped.update(c.competency_id for c in result.competencies
+                       if (c.state == ACHIEVED) != (current.get(c.competency_id, ("",))[0] == ACHIEVED))
     if changed:  # one statement for all of them (a changed requirement touches every row of a learner)
         upsert = dialect_insert(session, CompetencyProgress.__table__)
         session.execute(upsert.on_conflict_do_update(

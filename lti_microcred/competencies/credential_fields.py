@@ -14,6 +14,8 @@ PARTICIPATION_FORMS = {
     "online": "Online", "onsite": "On-site", "blended": "Blended (online and on-site)",
     "work_based": "Work-based learning", "volunteering": "Volunteering",
 }
+REQUIRED_TEXTS = {"assessment_type": "the type of assessment", "quality_assurance": "the type of quality assurance",
+                  "awarding_body": "the awarding body"}
 PATHWAY_RULES = {"all": "All of the components", "k_of_n": "A number of the components",
                  "credits": "A total of ECTS credits"}
 
@@ -46,6 +48,7 @@ class CredentialFields:
     supervision: str = ""
     validity_months: int | None = None
     stackable: bool = False
+    gradebook_column: bool = True  # awards go to a credential column of the LMS gradebook
     kind: str = "standard"
     pathway_rule: str | None = None
     pathway_k: int | None = None
@@ -64,14 +67,14 @@ class CredentialFields:
         if self.ects_credits is not None and not 0 < self.ects_credits <= 180:
             found["ects_credits"] = "ECTS credits are between 0 and 180."
         if self.workload_hours is None and self.ects_credits is None:
-            found["workload_hours"] = "Give the notional workload (hours and/or ECTS credits)."
+            found["workload_hours"] = "Give the workload in hours, in ECTS credits, or both."
         if self.eqf_level is not None and not 1 <= self.eqf_level <= 8:
             found["eqf_level"] = "The EQF level is 1 to 8."
         if self.participation_form not in PARTICIPATION_FORMS:
             found["participation_form"] = "Choose a form of participation."
-        for name in ("assessment_type", "quality_assurance", "awarding_body"):
+        for name, what in REQUIRED_TEXTS.items():
             if not getattr(self, name).strip():
-                found[name] = "Required by the EU definition of a micro-credential."
+                found[name] = f"Give {what}."  # each is required by the EU definition (Annex I)
         if len(self.country) != 2 or not self.country.isalpha():
             found["country"] = "Give the awarding country as a two-letter code (e.g. IE, DE, GB)."
         if self.validity_months is not None and not 1 <= self.validity_months <= 600:
@@ -100,6 +103,7 @@ class CredentialFields:
             "awarding_body": self.awarding_body.strip()[:200], "country": self.country.strip().upper(),
             "prerequisites": self.prerequisites.strip()[:5000], "supervision": self.supervision.strip()[:5000],
             "validity_months": self.validity_months, "stackable": self.stackable, "kind": self.kind,
+            "gradebook_column": self.gradebook_column,
             "pathway_rule": self.pathway_rule if self.kind == "pathway" else None,
             "pathway_k": self.pathway_k if self.kind == "pathway" else None,
             "pathway_credits": self.pathway_credits if self.kind == "pathway" else None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_microcred.core.db import Base, TimestampMixin, UTCDateTime, utcnow
@@ -76,6 +76,8 @@ class MicroCredential(TimestampMixin, Base):
     supervision: Mapped[str] = mapped_column(Text, default="")
     validity_months: Mapped[int | None] = mapped_column(Integer)
     stackable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether awards go to a credential column of the LMS gradebook (full marks; a revocation empties it).
+    gradebook_column: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # standard: earned by competencies; pathway: earned by other micro-credentials
     kind: Mapped[str] = mapped_column(String(16), default="standard")
     pathway_rule: Mapped[str | None] = mapped_column(String(16))  # all | k_of_n | credits

@@ -146,6 +146,11 @@ def _meets(req: RequirementSpec, fact: Fact) -> bool:
     return True
 
 
+def would_meet(req: RequirementSpec, fact: Fact) -> bool:
+    """Whether one accepted piece of evidence would meet (or, for a count, count towards) the requirement."""
+    return bool(_candidates(req, [fact])) and _meets(req, fact)
+
+
 def _requirement(req: RequirementSpec, live: Sequence[Fact]) -> RequirementResult:
     candidates = _candidates(req, live)
     if req.kind == SCORE:

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from lti_microcred.devplatform.adapters import PlatformRefusal
 from lti_microcred.devplatform.canvas_rules import canvas_audience_problem
+from lti_microcred.devplatform.moodle_webservice import register_moodle_webservice
 from lti_microcred.devplatform.platform import STORAGE_FRAME, DevPlatform
 from lti_microcred.devplatform.routing import register_services
 
@@ -24,6 +25,7 @@ def create_platform_app(platform: DevPlatform) -> Flask:
                 static_url_path="/lms-static")
     app.extensions["devplatform"] = platform
     register_services(app, platform)
+    register_moodle_webservice(app, platform)  # Moodle's REST web services (competency ratings); Moodle only
 
     @app.errorhandler(PlatformRefusal)
     def _refused(error: PlatformRefusal) -> tuple[Response, int]:
@@ -55,6 +57,16 @@ def _register_course_pages(app: Flask, platform: DevPlatform) -> None:
                                  request.args.get("client_id"))
         return render_template("launch.html", p=platform, login_url=url, storage_frame=STORAGE_FRAME,
                                canvas=platform.setup.flavour == "canvas", user=platform.users[user])
+
+    @app.route("/links/<link_id>/publish", methods=["POST"])
+    def publish(link_id: str) -> Any:
+        """Canvas: the teacher publishes an assignment Deep Linking created unpublished."""
+        with platform.lock:
+            link = platform.links.get(link_id)
+            if link is None:
+                abort(404)
+            link.published = True
+        return redirect(url_for("course"), 303)
 
     @app.route("/login-url")
     def login_url() -> Response:

@@ -27,3 +27,22 @@ def canvas_rate_limit_exceeded() -> Response:
     (app/middleware/request_throttle.rb, `rate_limit_exceeded`)."""
     return Response("403 Forbidden (Rate Limit Exceeded)\n", status=403, content_type="text/plain; charset=utf-8",
                     headers={"X-Rate-Limit-Remaining": "0.0"})
+
+
+# Placements from which Canvas's Deep Linking turns an item with a lineItem into an assignment, under a flag
+# (app/controllers/lti/ims/concerns/deep_linking_modules.rb: ALLOW_LINE_ITEM_PLACEMENTS, allow_line_items?).
+LINE_ITEM_PLACEMENTS = ("course_assignments_menu", "module_index_menu_modal", "link_selection", "module_menu_modal")
+LINE_ITEMS_FLAG = "lti_deep_linking_line_items"
+
+
+def deep_linking_placement(features: dict[str, bool], placement: str) -> str:
+    """What Canvas makes of a Deep Linking item that carries a lineItem: `assignment` from the new-assignment page
+    (assignment_selection: the teacher's own assignment form saves and publishes it; deep_linking_controller.rb
+    returns the item to that page), `unpublished` from a module or the assignments menu when the
+    `lti_deep_linking_line_items` flag is on (deep_linking_modules.rb `create_update_assignment!` creates it with
+    `workflow_state: "unpublished"`), else `link`: a module item without a gradebook column."""
+    if placement == "assignment_selection":
+        return "assignment"
+    if features.get(LINE_ITEMS_FLAG) and placement in LINE_ITEM_PLACEMENTS:
+        return "unpublished"
+    return "link"

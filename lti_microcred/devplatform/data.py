@@ -39,6 +39,7 @@ class DevLink:
     course_id: str
     custom: dict[str, str] = field(default_factory=dict)
     line_item: dict[str, Any] | None = None
+    published: bool = True  # Canvas: an assignment Deep Linking created stays unpublished until the teacher publishes
 
 
 @dataclass

@@ -45,6 +45,7 @@ class Faults:
         with self._lock:
             self._queue.clear()
             self.rate = 0.0
+            self.injected.clear()  # counts start again with the next test's faults
 
     def next(self, path: str) -> Fault | None:
         with self._lock:

@@ -27,6 +27,9 @@ from lti_microcred.devplatform.adapters import (
     PlatformRefusal,
     PreflightRequest,
 )
+from lti_microcred.devplatform.canvas_auth import CanvasSessions, canvas_refusal
+from lti_microcred.devplatform.canvas_registration import pasted_developer_key, registration_problems
+from lti_microcred.devplatform.canvas_rules import LINE_ITEMS_FLAG, deep_linking_placement
 from lti_microcred.devplatform.data import DevLink, DevPlatformSetup, DevUser, pem_pair
 from lti_microcred.devplatform.urls import lineitem_url, site_url
 
@@ -56,6 +59,12 @@ class DevPlatform:
         # Test hooks: claims merged into (or removed from) the next id_tokens.
         self.extra_claims: dict[str, Any] = {}
         self.drop_claims: set[str] = set()
+        # Canvas: where the instructor opened Deep Linking from, and the account's feature flags (canvas_rules).
+        self.deep_link_placement = "module_index_menu_modal"
+        self.canvas_features: dict[str, bool] = {LINE_ITEMS_FLAG: True}
+        # Canvas: sessions, keys that are off, launches used (canvas_auth); developer keys pasted as JSON.
+        self.canvas_auth = CanvasSessions()
+        self.developer_keys: dict[str, list[str]] = {}  # client_id -> the key's redirect URIs
 
     # --- identity ------------------------------------------------------------------------------------
     @property
@@ -88,9 +97,11 @@ class DevPlatform:
     def login_url(self, user_id: str, link_id: str | None = None, deep_link: bool = False,
                   client_id: str | None = None) -> str:
         """The OIDC login initiation URL the LMS frame opens, shaped like Moodle or Canvas send it."""
-        hint = json.dumps({"link": link_id, "dl": deep_link, "course": self.setup.course_id})
+        hint = {"link": link_id, "dl": deep_link, "course": self.setup.course_id}
+        if self.setup.flavour == "canvas":  # Canvas's hint names a cached launch, fetched once (canvas_auth)
+            hint["verifier"] = secrets.token_hex(8)
         login = Login(NoRequest(), self.config(client_id))
-        login.set_lti_message_hint(hint=hint)
+        login.set_lti_message_hint(hint=json.dumps(hint))
         url = login.prepare_preflight_url(user_id)
         if self.setup.flavour == "canvas":
             parts = urlsplit(url)
@@ -115,12 +126,20 @@ class DevPlatform:
     # --- the authorization endpoint ----------------------------------------------------------------
     def authorize(self, params: dict[str, str]) -> dict[str, str]:
         """Answer the tool's OIDC auth request: the form fields to POST to its redirect_uri."""
+        if self.setup.flavour == "canvas":
+            refused = canvas_refusal(params, params.get("login_hint") in self.users,
+                                     self.redirect_uris(params.get("client_id", "")), self.canvas_auth)
+            if refused is not None:
+                return refused
         errors = self._check_auth_request(params)
         if errors:
             raise PlatformRefusal("; ".join(errors))
         client_id = params["client_id"]
         user = self.users[params["login_hint"]]
         hint = json.loads(params.get("lti_message_hint") or "{}")
+        link = self.links.get(hint.get("link") or "")
+        if link is not None and not link.published and user.role not in ("instructor", "ta", "admin"):
+            raise PlatformRefusal("This assignment is not published: students cannot open it yet", 401)
         launch = Launch(PreflightRequest(params), self.config(client_id))
         launch.subject = self._launch_subject(user, hint)
         data = launch.lti_launch()
@@ -142,9 +161,9 @@ class DevPlatform:
             if params.get(name) != value:
                 errors.append(f"{name} must be {value!r}")
         client_id = params.get("client_id", "")
-        if client_id != self.setup.client_id and client_id not in self.registrations:
+        if client_id != self.setup.client_id and client_id not in self.registrations | self.developer_keys:
             errors.append("unknown client_id")
-        if params.get("redirect_uri") != self.setup.tool_base_url.rstrip("/") + "/lti/launch":
+        if params.get("redirect_uri") not in self.redirect_uris(client_id):  # Moodle: mod/lti/auth.php too
             errors.append("redirect_uri is not the registered launch URL")
         if params.get("login_hint") not in self.users:
             errors.append("login_hint names no user")
@@ -165,8 +184,13 @@ class DevPlatform:
             raise PlatformRefusal("deep linking response iss is not the tool's client_id")
         if body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id") != self.setup.deployment_id:
             raise PlatformRefusal("deep linking response names another deployment")
+        placed = "assignment"
+        if self.setup.flavour == "canvas":
+            placed = deep_linking_placement(self.canvas_features, self.deep_link_placement)
         for item in items:
-            self.add_link(item.get("title") or "Untitled", item.get("custom"), item.get("lineItem"))
+            line_item = item.get("lineItem") if placed != "link" else None
+            link = self.add_link(item.get("title") or "Untitled", item.get("custom"), line_item)
+            link.published = placed != "unpublished"
         with self.lock:
             self.deep_link_results.append(items)
         return items
@@ -203,6 +227,19 @@ class DevPlatform:
             config["https://purl.imsglobal.org/spec/lti-platform-configuration"]["variables"] = ["Canvas.course.id"]
         return config
 
+    def redirect_uris(self, client_id: str) -> list[str]:
+        """Where the LMS may post a launch for this client: what its key or registration lists."""
+        if client_id in self.developer_keys:
+            return self.developer_keys[client_id]
+        if client_id in self.registrations:
+            return list(self.registrations[client_id].get("redirect_uris") or [])
+        return [self.setup.tool_base_url.rstrip("/") + "/lti/launch"] if client_id == self.setup.client_id else []
+
+    def install_developer_key(self, config: dict[str, Any]) -> str:
+        """Canvas: an admin pastes the tool's JSON as a new LTI developer key (canvas_registration); its client id."""
+        with self.lock:
+            return pasted_developer_key(self.developer_keys, config)
+
     def new_registration_token(self) -> str:
         token = secrets.token_urlsafe(24)
         with self.lock:
@@ -214,6 +251,8 @@ class DevPlatform:
             if token not in self.registration_tokens:
                 raise PlatformRefusal("invalid registration token", 401)
             self.registration_tokens.discard(token)
+        if self.setup.flavour == "canvas" and registration_problems(body):
+            raise PlatformRefusal("; ".join(registration_problems(body)), 422)
         for name in ("initiate_login_uri", "redirect_uris", "jwks_uri", "client_name"):
             if not body.get(name):
                 raise PlatformRefusal(f"registration lacks {name}", 400)

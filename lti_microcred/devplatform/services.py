@@ -7,9 +7,11 @@ and write it are in `service_classes`, the Flask endpoints in `routing`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from lti_microcred.devplatform.canvas_gradebook import CanvasGradebook
 from lti_microcred.devplatform.faults import Faults
 from lti_microcred.devplatform.platform import DevPlatform
 
@@ -32,6 +34,11 @@ class DevServices:
     allowed_scopes: set[str] | None = None  # Canvas: a token request naming another scope is refused (400)
     seen_tokens: set[str] = field(default_factory=set)
     revoked_tokens: set[str] = field(default_factory=set)
+    # Canvas: assignments, submissions and which line item grades (see canvas_gradebook); unused as Moodle
+    canvas_book: CanvasGradebook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.canvas_book = CanvasGradebook(self.platform.line_items, self.platform.links, self.results)
 
     @property
     def canvas(self) -> bool:
@@ -44,6 +51,7 @@ class DevServices:
             self.score_log.clear()
             self.members.clear()
             self.new_assignments.clear()
+            self.canvas_book.reset()
             self.faults.clear()
             self.delay_seconds = 0.0
             self.rate_limit_remaining = None
@@ -71,7 +79,29 @@ class DevServices:
         return any(m["user_id"] == user_id and m["status"] == "Active" for m in self.roster())
 
     def score_of(self, item_id: str, user_id: str) -> dict[str, Any] | None:
+        """The result row the tool's last score left (Canvas: its Lti::Result), applied or not."""
         return self.results.get(item_id, {}).get(user_id)
+
+    def grade_of(self, item_id: str, user_id: str) -> float | None:
+        """The grade the LMS's gradebook shows the teacher (Canvas: the assignment's submission)."""
+        with self.platform.lock:
+            if self.canvas:
+                return self.canvas_book.grade_of(item_id, user_id)
+            row = self.results.get(item_id, {}).get(user_id)
+            return row.get("resultScore") if row else None
+
+    def teacher_grades(self, item_id: str, user_id: str, score: float | None) -> None:
+        """A teacher types a grade into the LMS's gradebook. Moodle keeps it as the grade with the time of the
+        edit (grade_grade.timemodified), which the results service shows; Canvas: see CanvasGradebook."""
+        with self.platform.lock:
+            if self.canvas:
+                self.canvas_book.teacher_grades(item_id, user_id, score)
+                return
+            maximum = float(self.platform.line_items[item_id].get("scoreMaximum") or 1)
+            self.results.setdefault(item_id, {})[user_id] = {
+                "resultScore": score, "resultMaximum": maximum, "scoreGiven": score, "scoreMaximum": maximum,
+                "comment": None, "timestamp": dt.datetime.now(dt.UTC), "gradingProgress": "FullyGraded",
+                "activityProgress": "Completed"}
 
 
 def dev_services(platform: DevPlatform) -> DevServices:

@@ -29,7 +29,12 @@ def iso(when: dt.datetime) -> str:
 
 @dataclass(frozen=True)
 class Score:
-    """One score for one learner; `timestamp` is when the value was decided, never when it is sent."""
+    """One score for one learner; `timestamp` is when the value was decided, never when it is sent.
+
+    Without `score_given` it carries progress only and empties the grade: Moodle saves no grade for it
+    (gradebookservices.php `save_grade_item`), Canvas clears the submission's score (scores_controller.rb
+    `reset_score?`). `keep_lms_grade` asks Canvas to leave a grade the submission already has
+    (`prioritize_non_tool_grade`: Canvas keeps any score there, the tool's own included)."""
 
     user_id: str
     score_given: float | None
@@ -38,6 +43,7 @@ class Score:
     activity_progress: str = "Completed"
     grading_progress: str = "FullyGraded"
     comment: str | None = None
+    keep_lms_grade: bool = False
 
     def body(self, canvas: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {"userId": self.user_id, "timestamp": iso(self.timestamp),
@@ -48,6 +54,8 @@ class Score:
             body["comment"] = self.comment
         if canvas:  # a grade from the tool, not a new attempt by the learner
             body[CANVAS_SUBMISSION] = {"new_submission": False}
+            if self.keep_lms_grade:
+                body[CANVAS_SUBMISSION]["prioritize_non_tool_grade"] = True
         return body
 
 
@@ -73,7 +81,8 @@ class Ags:
             self.client.http.call("GET", url, token, accept=LINEITEM), url))
 
     def create_line_item(self, lineitems_url: str, item: dict[str, Any]) -> dict[str, Any]:
-        """POST a new line item. Canvas: without resourceLinkId it becomes a new assignment column."""
+        """POST a new line item. Canvas: without resourceLinkId it becomes a new assignment column; with one it is
+        refused (404, 412) or becomes a second line item of the link's assignment, which never grades it."""
         created = self._call(s.AGS_LINEITEM, lambda token: self._json(self.client.http.call(
             "POST", lineitems_url, token, accept=LINEITEM, body=item, content_type=LINEITEM), lineitems_url))
         if not isinstance(created.get("id"), str):

@@ -29,7 +29,7 @@ class LmsConnection:
         self.http = PlatformHTTP(outbound)
         self.tokens = TokenCache(outbound, tool_keys, token_store)
         self.client = ServiceClient(self.http, self.tokens, registry, read_sessions)
-        self.columns = Columns(self.client, sessions, read_sessions)
+        self.columns = Columns(self.client, sessions, read_sessions, self.family)
         self._families: dict[int, tuple[float, str | None]] = {}
 
     def family(self, context_id: int) -> str | None:

@@ -1,16 +1,20 @@
 """Which LMS column (line item) a module or a micro-credential writes to.
 
 A module's column is the one Deep Linking created (the launch's `lineitem` claim) unless the LMS answered 404
-for it (deleted there), else the line item found by our `resourceId`/`tag` or the link's `resourceLinkId`,
-else one we create on the link. A credential's
-column is always ours: created once per course, labelled with the credential's name, found again by its
-`resourceId`. Creation is reserved in the database first, so two workers never create two columns.
+for it (deleted there), else the line item found by our `resourceId` (Moodle and Canvas keep a Deep Linking
+item's, so a module nobody has launched is found from any launch's course address) or the link's
+`resourceLinkId`, else, in Moodle, one we create on the placed link. Canvas never gets one created on a link:
+it refuses a link without an assignment (412) and would add a second line item to an assignment, which its
+gradebook ignores (line_items_controller.rb, lti/line_item.rb `assignment_line_item?`). A credential's column is
+always ours: created once per course, labelled with the credential's name, found again by its `resourceId`.
+Creation is reserved in the database first, so two workers never create two columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +28,15 @@ from lti_microcred.lms.ags import Ags
 from lti_microcred.lms.course import endpoints
 from lti_microcred.lms.errors import NotReady
 from lti_microcred.lms.models import GradebookColumn
-from lti_microcred.lti.models import ResourceLink
+from lti_microcred.lti.models import Context, ResourceLink
 
 MODULE, CREDENTIAL = "module", "credential"
 MODULE_TAG, CREDENTIAL_TAG = "microcred-module", "microcred-credential"
 CREDENTIAL_SCORE_MAXIMUM = 100.0
 RESERVATION = dt.timedelta(seconds=60)
+CANVAS_LINK_ONLY = ("in Canvas it is placed as a module link (or its assignment was deleted), which has no gradebook "
+                    "column: place it as an assignment (Assignments, + Assignment, submission type External Tool, this "
+                    "tool, then the module) and publish that assignment")
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,9 @@ class Columns:
     """Resolves and caches columns per process; the database row is the shared truth."""
 
     def __init__(self, client: ServiceClient, sessions: sessionmaker[Session],
-                 read_sessions: sessionmaker[Session]) -> None:
+                 read_sessions: sessionmaker[Session], family: Callable[[int], str | None] | None = None) -> None:
         self._client = client
+        self._family = family or (lambda context_id: None)
         self._sessions = sessions
         self._read = read_sessions
         self._cache: dict[tuple[int, str, int], Column] = {}
@@ -125,9 +133,10 @@ class Columns:
             links = session.execute(select(ResourceLink).where(
                 ResourceLink.context_id == context_id, ResourceLink.module_key == module.key)
                 .order_by(ResourceLink.id)).scalars().all()
-            if not links:
-                raise NotReady(f"module “{module.title}” is not placed in the LMS course yet (add it with Deep "
-                               "Linking; its column appears when someone launches it)", 600)
+            if not links:  # nobody launched it yet: the LMS may still hold its Deep Linking column (resourceId)
+                platform_id = session.execute(select(Context.platform_id).where(Context.id == context_id)).scalar_one()
+                return Wanted(platform_id, context_id, kind, subject_id, module.title[:255], module.score_maximum,
+                              module.key, MODULE_TAG)
             live = [link for link in links if link.lineitem_url and link.lineitem_url not in self._gone]
             placed = live[0] if live else links[0]
             return Wanted(placed.platform_id, context_id, kind, subject_id, module.title[:255], module.score_maximum,
@@ -149,11 +158,10 @@ class Columns:
             found = self._search(ags, course.lineitems_url, wanted)
             if found is not None:
                 return self._save(wanted, found["id"], "found")
-            if not create:
-                raise NotReady("the LMS has no column for this module", 900)
+            self._check_creation(wanted, create)
             item: dict[str, Any] = {"label": wanted.label, "scoreMaximum": wanted.score_maximum,
                                     "resourceId": wanted.resource_id, "tag": wanted.tag}
-            if wanted.link_id:  # without it Canvas makes a new assignment rather than grading the placed one
+            if wanted.link_id:  # Moodle attaches the new grade item to the placed activity
                 item["resourceLinkId"] = wanted.link_id
             created = ags.create_line_item(course.lineitems_url, item)
             return self._save(wanted, created["id"], "created")
@@ -161,10 +169,25 @@ class Columns:
             self._release(wanted)  # whoever tries next searches again first, so nothing is created twice
             raise
 
+    def _check_creation(self, wanted: Wanted, create: bool) -> None:
+        """Say why no column is created (NotReady, with what the instructor can do) unless one may be."""
+        if wanted.kind != MODULE:
+            return
+        unplaced = f"the LMS has no column carrying this module's id ({wanted.resource_id})"
+        if not wanted.link_id:
+            raise NotReady(f"module “{wanted.label}” is not placed in the LMS course yet: {unplaced} and nobody has "
+                           "launched it (add it with Deep Linking)", 600)
+        if self._family(wanted.context_id) == "canvas":
+            raise NotReady(f"module “{wanted.label}” has no gradebook column: {CANVAS_LINK_ONLY}", 900)
+        if not create:
+            raise NotReady(f"{unplaced}, nor does its placed link", 900)
+
     @staticmethod
     def _search(ags: Ags, lineitems_url: str, wanted: Wanted) -> dict[str, Any] | None:
+        """The line item with our resourceId (the one on the placed link first, if several), else the link's."""
         items = ags.line_items(lineitems_url, resource_id=wanted.resource_id)
         match = [i for i in items if i.get("resourceId") == wanted.resource_id and isinstance(i.get("id"), str)]
+        match.sort(key=lambda i: not (wanted.link_id and i.get("resourceLinkId") == wanted.link_id))
         if not match and wanted.link_id:
             items = ags.line_items(lineitems_url, resource_link_id=wanted.link_id)
             match = [i for i in items if i.get("resourceLinkId") == wanted.link_id and isinstance(i.get("id"), str)]

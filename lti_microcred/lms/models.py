@@ -48,6 +48,7 @@ class CourseServices(Base):
     next_readback_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     readback_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     readback_error: Mapped[str | None] = mapped_column(Text)
+    readback_report: Mapped[str | None] = mapped_column(Text)  # JSON: per module, what the last read-back read
     updated_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

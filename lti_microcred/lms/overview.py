@@ -13,6 +13,8 @@ from lti_microcred.competencies.rules import SCORE
 from lti_microcred.lms.delivery.state import Cell, cells
 from lti_microcred.lms.lineitems import CREDENTIAL, MODULE
 from lti_microcred.lms.models import CourseServices, Delivery, GradebookColumn, RosterEntry
+from lti_microcred.lms.placements import ExtraPlacement, extra_placements
+from lti_microcred.lms.readback import ReadbackReport
 from lti_microcred.lms.results import award_key, module_key
 from lti_microcred.lti.models import Membership, User
 from lti_microcred.lti.roles import LEARNER
@@ -52,6 +54,12 @@ class Gradebook:
     pages: int
     counts: dict[str, int] = field(default_factory=dict)
     services: CourseServices | None = None
+    extra_placements: list[ExtraPlacement] = field(default_factory=list)
+
+    @property
+    def report(self) -> ReadbackReport | None:
+        """What the last read-back read, per LMS-graded module."""
+        return ReadbackReport.from_json(self.services.readback_report if self.services else None)
 
     def cell(self, column: ColumnView, learner: LearnerView) -> Cell:
         return self.cells.get(column.key(learner.id)) or Cell("none")
@@ -72,7 +80,8 @@ def columns(session: Session, context_id: int) -> tuple[list[ColumnView], list[C
         view = ColumnView(MODULE, module.id, module.title, urls.get((MODULE, module.id)), SCORE in kinds[module.id])
         (read if view.graded_in_lms else written).append(view)
     for credential in session.scalars(select(MicroCredential).where(
-            MicroCredential.context_id == context_id, MicroCredential.status != "draft").order_by(MicroCredential.id)):
+            MicroCredential.context_id == context_id, MicroCredential.status != "draft",
+            MicroCredential.gradebook_column.is_(True)).order_by(MicroCredential.id)):
         written.append(ColumnView(CREDENTIAL, credential.id, credential.title, urls.get((CREDENTIAL, credential.id))))
     return written, read
 
@@ -105,7 +114,8 @@ def gradebook(session: Session, context_id: int, page: int = 1, per_page: int = 
     for cell in found.values():
         counts[cell.state] = counts.get(cell.state, 0) + 1
     services = session.scalars(select(CourseServices).where(CourseServices.context_id == context_id)).one_or_none()
-    return Gradebook(written, read, learners, found, total, page, pages, counts, services)
+    return Gradebook(written, read, learners, found, total, page, pages, counts, services,
+                     extra_placements(session, context_id))
 
 
 @dataclass(frozen=True)

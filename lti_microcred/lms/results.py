@@ -1,8 +1,10 @@
 """Module results: what the tool writes to a module's gradebook column, decided in the domain's transaction.
 
 A module's result is the share of its requirements the learner currently meets, times the module's maximum
-points. Only modules graded by the tool get one: a module with a `score` requirement is graded in the LMS
-(its scores come back to us as evidence), and the tool never writes to a column the LMS owns.
+points; a learner who meets none has no grade, never a 0 (their evidence may be waiting for review): nothing is
+sent, or a grade the tool sent earlier is emptied. Only modules graded by the tool get one: a module with a
+`score` requirement is graded in the LMS (its scores come back to us as evidence), and the tool never writes to a
+column the LMS owns.
 The outbox row carries the value and the moment it was decided: that timestamp is what the LMS orders
 scores by, so it never changes on a retry and never goes backwards for one column and learner.
 """
@@ -83,10 +85,13 @@ def _evaluate(session: Session, learner_id: int, context_id: int, credential_ids
 
 def enqueue_module_result(session: Session, platform_id: int, module: Module, learner_id: int, sub: str,
                           met: int, required: int) -> int:
-    """Write the outbox row for `met` of `required` requirements, unless that value was the last one written."""
+    """Write the outbox row for `met` of `required` requirements, unless that value was the last one written.
+    None met is no grade: nothing is written unless a grade of the tool's is in the LMS, which is then emptied."""
     key = module_key(module.id, learner_id)
-    score = round(module.score_maximum * met / required, 6) if required else 0.0
+    score = round(module.score_maximum * met / required, 6) if required and met else None
     last = last_payload(session, key)
+    if score is None and (last is None or last.get("score_given") is None):
+        return 0  # no grade, and none of ours to empty
     if last is not None and (last.get("score_given"), last.get("score_maximum")) == (score, module.score_maximum):
         return 0
     when = utcnow()
@@ -95,7 +100,8 @@ def enqueue_module_result(session: Session, platform_id: int, module: Module, le
     outbox.enqueue(session, outbox.MODULE_RESULT, platform_id, {
         "module_id": module.id, "context_id": module.context_id, "learner_id": learner_id, "user_sub": sub,
         "score_given": score, "score_maximum": module.score_maximum, "met": met, "required": required,
-        "timestamp": iso(when), "activity": "Completed" if met == required else "InProgress"}, key)
+        "timestamp": iso(when), "activity": "Completed" if met == required else "InProgress",
+        "grading": "FullyGraded" if score is not None else "Pending"}, key)
     return 1
 
 

@@ -13,6 +13,7 @@ from lti_microcred.lms.connection import LmsConnection
 from lti_microcred.lms.delivery.handlers import AwardComment, register_gradebook_handlers
 from lti_microcred.lms.delivery.jobs import HandlerRegistry
 from lti_microcred.lms.delivery.worker import Worker, WorkerOptions
+from lti_microcred.lms.moodle.ratings import register_moodle_ratings
 from lti_microcred.lms.scheduler import GRADE_READBACK, ROSTER_SYNC, Scheduler, readback_job, roster_job
 
 
@@ -25,6 +26,7 @@ class LmsRuntime:
         self.tokens = connection.tokens
         self.handlers = HandlerRegistry()
         register_gradebook_handlers(self.handlers)
+        register_moodle_ratings(self.handlers, settings)  # off unless a registration enabled them
         self.handlers.register(ROSTER_SYNC, roster_job, coalesce=True)
         self.handlers.register(GRADE_READBACK, readback_job, coalesce=True)
         self.scheduler = Scheduler(connection.sessions, connection.read_sessions, settings)

@@ -16,6 +16,7 @@ from lti_microcred.competencies.audit import Actor
 from lti_microcred.competencies.models import Competency, Framework, MicroCredential, Module
 from lti_microcred.core.db import transaction
 from lti_microcred.core.outbox import OutboxMessage
+from lti_microcred.devplatform.data import DevLink
 from lti_microcred.devplatform.services import DevServices
 from lti_microcred.lms import results
 from lti_microcred.lms.models import Delivery
@@ -77,6 +78,21 @@ class Course:
         [item_id] = [i for i, item in self.lms.platform.line_items.items()
                      if item.get("resourceId") == self.module_key()]
         return item_id
+
+    def place(self, title: str = "Module 1: Cleaning data", line_item: bool = True) -> DevLink:
+        """The module placed (again) in the LMS course, as Deep Linking places it (Canvas: as an assignment)."""
+        key = self.module_key()
+        item = {"label": title, "scoreMaximum": 50.0, "resourceId": key, "tag": "microcred-module"}
+        return self.lms.platform.add_link(title, {"microcred_module": key}, item if line_item else None)
+
+    def item_of(self, link: DevLink) -> str:
+        """The LMS's id of the line item a placement created."""
+        [item_id] = [i for i, item in self.lms.platform.line_items.items() if item is link.line_item]
+        return item_id
+
+    def grade(self, sub: str = "learner-1", item_id: str | None = None) -> float | None:
+        """What the LMS gradebook shows the teacher for the learner in the module's column (or another)."""
+        return self.dev.grade_of(item_id or self.column_item_id(), sub)
 
     def module_key(self) -> str:
         with self.services.read_sessions() as session:

@@ -38,7 +38,11 @@ def test_line_items_scores_and_results(lms: tuple[LmsHandle, DevServices], runti
     assert ags.post_score(created["id"], Score("learner-1", 8, 10, now()), canvas=handle.flavour == "canvas") == 200
     [result] = ags.results(created["id"])
     assert result["userId"] == "learner-1"
-    assert (result["resultScore"], result["resultMaximum"]) == (40.0, 50.0)  # rescaled to the item's maximum
+    if handle.flavour == "moodle":  # Moodle rescales to the item's maximum; Canvas lists the score as sent
+        assert (result["resultScore"], result["resultMaximum"]) == (40.0, 50.0)
+    else:
+        assert (result["resultScore"], result["resultMaximum"]) == (8, 10)
+        assert lms_services.grade_of(created["id"].rsplit("/", 1)[1], "learner-1") == 40.0  # the gradebook's
     assert ags.results(created["id"], user_id="nobody") == []
     last = lms_services.score_log[-1]
     assert (last["scoreGiven"], last["scoreMaximum"], last["gradingProgress"]) == (8, 10, "FullyGraded")
@@ -63,7 +67,7 @@ def test_roster_with_several_pages_and_rlid(lms: tuple[LmsHandle, DevServices], 
     for i in range(230):
         lms_services.add_member(f"student-{i:03}", name=f"Student {i}", email=f"s{i}@example.edu")
     found = memberships(runtime.client, handle.platform_id, memberships_url(handle.platform), limit=100)
-    assert found.pages == 3
+    assert found.pages == (5 if handle.flavour == "canvas" else 3)  # Canvas serves at most 50 members a page
     ids = [m["user_id"] for m in found.members]
     assert len(ids) == len(set(ids)) == len(lms_services.roster())  # the LMS's users and 230 students
     assert found.context["id"] == handle.platform.setup.course_id

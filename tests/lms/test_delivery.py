@@ -73,22 +73,25 @@ def test_a_value_older_than_ours_in_the_lms_is_not_sent_nor_called_an_lms_grade(
     assert (cell.state, cell.label, cell.score_given) == ("sent", "In the LMS", 37.5)
 
 
-def test_column_found_by_resource_id_or_created_on_the_link(services: Services, browser: Browser,
-                                                            lms: tuple[LmsHandle, DevServices], runtime: LmsRuntime,
-                                                            worker: Worker) -> None:
-    handle, dev = lms
-    course = make_course(services, browser, handle, dev, line_item=False)
+def test_moodle_column_found_by_resource_id_or_created_on_the_link(services: Services, browser: Browser,
+                                                                   moodle: LmsHandle, moodle_services: DevServices,
+                                                                   runtime: LmsRuntime, worker: Worker) -> None:
+    """Moodle attaches a line item created with resourceLinkId to the activity (Canvas: test_canvas_columns)."""
+    course = make_course(services, browser, moodle, moodle_services, line_item=False)
     course.set_result("learner-1", 4)
     worker.drain(5)
-    [item] = handle.platform.line_items.values()
+    [item] = moodle.platform.line_items.values()
     assert (item["resourceId"], item["resourceLinkId"], item["tag"]) == (course.module_key(), course.link_id,
                                                                          "microcred-module")
     assert course.dev.score_of(course.column_item_id(), "learner-1")["scoreGiven"] == 50.0
-    assert course.dev.new_assignments == []  # Canvas: on the placed assignment, not a new column
 
 
-def test_a_deep_linking_column_deleted_in_the_lms_is_found_or_created_again(course: Course, runtime: LmsRuntime,
-                                                                           worker: Worker) -> None:
+def test_a_deep_linking_column_deleted_in_moodle_is_found_or_created_again(services: Services, browser: Browser,
+                                                                          moodle: LmsHandle,
+                                                                          moodle_services: DevServices,
+                                                                          runtime: LmsRuntime, worker: Worker) -> None:
+    """Canvas cannot delete an assignment's own line item through AGS (test_canvas_columns)."""
+    course = make_course(services, browser, moodle, moodle_services)
     course.set_result("learner-1", 1)
     worker.drain(5)
     deep_linked = course.column_item_id()
@@ -199,12 +202,13 @@ def test_award_and_revocation_reach_a_credential_column(course: Course, services
     given = course.dev.score_of(item_id, "learner-1")
     assert (given["scoreGiven"], given["scoreMaximum"], given["gradingProgress"]) == (100.0, 100.0, "FullyGraded")
     assert given["comment"] == f"Verify: https://tool.example/verify/{award.key}"
-
+    assert course.grade(item_id=item_id) == 100.0
     with transaction(services.sessions) as session:
         ops.revoke(session, course.staff, session.get(Award, award.id), "Plagiarism found")
     worker.drain(5)
     revoked = course.dev.score_of(item_id, "learner-1")
-    assert revoked["scoreGiven"] == 0.0 and revoked["comment"].startswith("Micro-credential revoked")
+    assert revoked["scoreGiven"] is None and revoked["comment"].startswith("Micro-credential revoked")
+    assert course.grade(item_id=item_id) is None  # emptied, not 0: the column no longer counts in the total
     assert len([i for i in course.lms.platform.line_items.values() if i.get("tag") == "microcred-credential"]) == 1
 
 
@@ -244,9 +248,11 @@ def test_domain_evidence_changes_the_module_result(course: Course, services: Ser
     worker.drain(5)
     item = course.column_item_id()
     assert course.dev.score_of(item, "learner-1")["scoreGiven"] == 25.0  # one of two requirements met
+    assert course.grade() == 25.0
     accept_two(course.competency_ids[1])
     worker.drain(5)
     assert course.dev.score_of(item, "learner-1")["scoreGiven"] == 50.0
+    assert course.grade() == 50.0  # the tool's own earlier grade is replaced (Canvas too)
     assert [m.status for m in course.outbox(outbox.AWARD_PASSBACK)] == ["done"]  # and the credential was earned
 
 

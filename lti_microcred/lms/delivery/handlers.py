@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lti_microcred.competencies.models import Award, MicroCredential
 from lti_microcred.core import outbox
+from lti_microcred.lms import canvas_grades
 from lti_microcred.lms.ags import Ags, Score
 from lti_microcred.lms.delivery.jobs import (
     DEFER,
@@ -64,7 +65,8 @@ def module_result(job: Job) -> Outcome:
 
     def attempt() -> Outcome:
         score = Score(data["user_sub"], data["score_given"], data["score_maximum"],
-                      dt.datetime.fromisoformat(data["timestamp"]), activity_progress=data.get("activity", "Completed"))
+                      dt.datetime.fromisoformat(data["timestamp"]), activity_progress=data.get("activity", "Completed"),
+                      grading_progress=data.get("grading", "FullyGraded"))
         return _send(target, score, lambda: job.lms.columns.module(target.context_id, target.subject_id))
 
     return _guarded(target, attempt)
@@ -79,6 +81,8 @@ def award_passback(job: Job, comment: AwardComment = default_award_comment) -> O
             return None  # the award (and its learner or course) was deleted: nothing to show any more
         credential = session.get(MicroCredential, award.micro_credential_id)
         assert credential is not None
+        if not credential.gradebook_column:
+            return None  # the instructor keeps this micro-credential out of the LMS gradebook
         target = Target(job, credential.context_id, CREDENTIAL, credential.id, award.learner_id)
         try:
             score = _award_score(session, award, credential, revoked, comment)
@@ -93,7 +97,8 @@ def award_passback(job: Job, comment: AwardComment = default_award_comment) -> O
 
 def _award_score(session: Session, award: Award, credential: MicroCredential, revoked: bool,
                  comment: AwardComment) -> Score:
-    """The award's score, marks left to the column: dated when the award (or its revocation) was decided."""
+    """The award's score, marks left to the column, dated when the award (or its revocation) was decided. A
+    revocation empties the grade (no scoreGiven), so the column no longer counts in the course total."""
     sub = session.execute(select(User.sub).where(User.id == award.learner_id)).scalar_one()
     when = award.revoked_dt if revoked and award.revoked_dt else award.awarded_dt
     text = f"Micro-credential revoked: {credential.title}" if revoked else comment(session, award)
@@ -113,7 +118,7 @@ def _unexpected(target: Target, exc: Exception) -> Outcome:
     return _with(target.job.outcome(UnexpectedError(exc)), target)
 
 
-def _send(target: Target, score: Score, resolve: Callable[[], Column], full_marks: bool | None = None) -> Outcome:
+def _send(target: Target, score: Score, resolve: Callable[[], Column], full_marks: bool = False) -> Outcome:
     job = target.job
     last = job.message.last_sent
     if last is not None and score.timestamp < last:
@@ -121,11 +126,16 @@ def _send(target: Target, score: Score, resolve: Callable[[], Column], full_mark
     column: Column | None = None
     try:
         column = resolve()
-        if full_marks is not None:  # award columns: full marks, or zero once revoked
-            score = Score(score.user_id, column.score_maximum if full_marks else 0.0, column.score_maximum,
-                          score.timestamp, score.activity_progress, score.grading_progress, score.comment)
-        status = Ags(job.lms.client, job.message.platform_id).post_score(
-            column.lineitem_url, score, job.lms.family(target.context_id) == "canvas")
+        if full_marks:  # an award's column: full marks (a revocation empties it)
+            score = replace(score, score_given=column.score_maximum, score_maximum=column.score_maximum)
+        ags = Ags(job.lms.client, job.message.platform_id)
+        canvas = job.lms.family(target.context_id) == "canvas"
+        if canvas:
+            cell = canvas_grades.cell_for(job.message, column, award=target.kind == CREDENTIAL)
+            score, kept = canvas_grades.prepare(ags, column.lineitem_url, score, cell)
+            if kept:
+                return _with(Outcome(LMS_NEWER, kept), target)
+        status = ags.post_score(column.lineitem_url, score, canvas)
     except NotReady as exc:
         return _with(Outcome(DEFER, str(exc), exc.delay_seconds), target)
     except ServiceError as exc:

@@ -19,6 +19,7 @@ from lti_microcred.core.outbox import OutboxMessage
 from lti_microcred.lms.models import Delivery
 
 GRADEBOOK_KINDS = (outbox.MODULE_RESULT, outbox.AWARD_PASSBACK)
+GRADEBOOK_SUBJECTS = ("module", "credential")  # delivery rows of gradebook columns (not of Moodle ratings)
 LABELS = {"sent": "In the LMS", "queued": "Queued", "retrying": "Retrying", "waiting": "Waiting",
           "failed": "Failed", "lms_newer": "LMS has a newer grade", "none": "Nothing to send"}
 
@@ -48,7 +49,8 @@ def prefixes(module_ids: list[int], credential_ids: list[int]) -> list[str]:
 
 def cells(session: Session, context_id: int, module_ids: list[int], credential_ids: list[int]) -> dict[str, Cell]:
     """Cells by ordering key for the course's columns (keys with nothing sent or queued are absent)."""
-    found = {d.ordering_key: d for d in session.scalars(select(Delivery).where(Delivery.context_id == context_id))}
+    found = {d.ordering_key: d for d in session.scalars(select(Delivery).where(
+        Delivery.context_id == context_id, Delivery.subject_kind.in_(GRADEBOOK_SUBJECTS)))}
     waiting = _pending(session, prefixes(module_ids, credential_ids))
     result: dict[str, Cell] = {}
     for key in set(found) | set(waiting):
