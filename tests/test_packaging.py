@@ -23,7 +23,8 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("lti_microcred/migrations/env.py", "lti_microcred/migrations/script.py.mako",
            "lti_microcred/web/templates/base.html", "lti_microcred/web/static/icon.svg",
-           "lti_microcred/credentials/contexts/ob-v3p0-context-3.0.3.json")
+           "lti_microcred/credentials/contexts/ob-v3p0-context-3.0.3.json",
+           "lti_microcred/credentials/images/fonts/DejaVuSans-Bold.ttf")
 
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

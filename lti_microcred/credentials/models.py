@@ -30,6 +30,7 @@ class IssuerProfile(TimestampMixin, Base):
     country: Mapped[str] = mapped_column(String(2), default="")
     image_url: Mapped[str] = mapped_column(String(2048), default="")
     linkedin_organization_id: Mapped[str] = mapped_column(String(20), default="")  # LinkedIn's numeric company id
+    brand_color: Mapped[str | None] = mapped_column(String(7))  # "#RRGGBB": the generated badge art's colour
 
 
 class IssuerKey(Base):
@@ -101,3 +102,21 @@ class IssuedCredential(Base):
     valid_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     superseded_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     status_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class BadgeArt(Base):
+    """A micro-credential's own badge image, uploaded by its staff: a re-encoded PNG or a sanitised SVG (with, for
+    an SVG, an optional PNG of the same picture for the PNG badge). Without a row, the generated design is used."""
+
+    __tablename__ = "badge_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    micro_credential_id: Mapped[int] = mapped_column(ForeignKey("micro_credentials.id", ondelete="CASCADE"),
+                                                     unique=True)
+    media_type: Mapped[str] = mapped_column(String(32))  # image/png | image/svg+xml
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    png_copy: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))  # of `content`: the picture's version, for caches
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

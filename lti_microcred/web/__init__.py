@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from lti_microcred.competencies.credential_fields import PARTICIPATION_FORMS
-from lti_microcred.web import home
+from lti_microcred.web import home, metrics, request_metrics
 from lti_microcred.web.common import files
 from lti_microcred.web.common.errors import register_error_pages
 from lti_microcred.web.common.framing import FrameAncestors, frame_ancestors
@@ -18,9 +18,10 @@ from lti_microcred.web.common.guards import template_globals
 from lti_microcred.web.learner import credentials as learner_credentials
 from lti_microcred.web.learner import dashboard as learner_dashboard
 from lti_microcred.web.lti import deep_link, views
-from lti_microcred.web.public import attest, pages
+from lti_microcred.web.public import attest, badge_art, pages
 from lti_microcred.web.public import credentials as public_credentials
 from lti_microcred.web.staff import (
+    badge_image,
     frameworks,
     gradebook,
     issued_credentials,
@@ -43,11 +44,11 @@ CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; object-src 
 NO_STORE_PATHS = re.compile(r"^/+(s|attest)/|^/+lti/+(login|launch|register)")
 UPLOAD_ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.txt,.csv,.md,.docx,.xlsx,.pptx,.odt,.mp4"
 BLUEPRINTS = (
-    pages, public_credentials, attest,  # anyone
+    pages, public_credentials, attest, badge_art,  # anyone
     home, files,  # every launched role
     learner_dashboard, learner_credentials,  # learners
     microcredentials, microcredential_structure, review, matrix, learner, frameworks, issuer, issued_credentials,
-    gradebook, roster,  # staff
+    gradebook, roster, badge_image,  # staff
     deep_link,  # the Deep Linking picker
 )
 
@@ -57,6 +58,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(views.well_known)
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
+    app.register_blueprint(metrics.bp)  # /metrics: 404 unless metrics_token is set
+    request_metrics.install(app)  # latency per page group, once every blueprint is known
     register_error_pages(app)
     app.context_processor(template_globals)
     app.context_processor(_view_globals)

@@ -46,7 +46,7 @@ def accessible(page: Any) -> None:
 def build(frame: Any, page: Any) -> None:
     frame.get_by_role("link", name="New micro-credential").click()
     fields = {"Title": "Spreadsheet Skills", "Learning outcomes": "Build a pivot table",
-              "Notional workload (hours) (optional)": "25", "Type of assessment": "Practical task",
+              "Notional workload in hours": "25", "Type of assessment": "Practical task",
               "Type of quality assurance": "Faculty QA board", "Awarding body": "Example University",
               "Country": "IE"}
     for label, value in fields.items():

@@ -1,6 +1,6 @@
 """The badge SVG carries the credential's title and the issuer's name: whatever they hold (quotes, `&`, `<`,
 entities cut in half, an `onload=` payload, characters XML forbids), the SVG parses, has exactly the elements
-and attributes we write, shows the text as plain text, and its URL answers 200."""
+and attributes we write, shows the text as plain text (laid out in lines, never markup), and its URL answers 200."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from lti_microcred.competencies import operations as ops
 from lti_microcred.core.db import transaction
 from lti_microcred.credentials.images.badge import badge_svg
 from lti_microcred.credentials.images.svg_baking import extract_svg
+from lti_microcred.credentials.images.text_fit import plain
 from lti_microcred.credentials.issuing.issuance import issue
 from lti_microcred.credentials.models import IssuerProfile
 from tests.support.factories import fields, institution
@@ -25,9 +26,10 @@ from tests.support.issuer import issuer_restored
 
 SVG = "{http://www.w3.org/2000/svg}"
 BAKED = "{https://purl.imsglobal.org/ob/v3p0}credential"
-TAGS = {f"{SVG}svg", f"{SVG}title", f"{SVG}path", f"{SVG}circle", f"{SVG}text", BAKED}
-ATTRIBUTES = {"viewBox", "width", "height", "role", "aria-label", "d", "fill", "cx", "cy", "r", "stroke",
-              "stroke-width", "x", "y", "text-anchor", "font-family", "font-size"}
+TAGS = {f"{SVG}svg", f"{SVG}title", f"{SVG}polygon", f"{SVG}g", f"{SVG}rect", f"{SVG}text", BAKED}
+ATTRIBUTES = {"viewBox", "width", "height", "role", "aria-label", "points", "fill", "stroke", "stroke-width",
+              "stroke-linejoin", "stroke-opacity", "fill-opacity", "font-family", "font-weight", "text-anchor", "id",
+              "x", "y", "rx", "font-size", "textLength", "lengthAdjust"}
 ONLOAD = 'Badge" onload="alert(document.domain)'
 SPECIALS = ['"', "'", "&", "<", ">", "&amp;", "&#34;", "&quot;", "]]>", "<!--", "\ufffe", "\x01", "\x00", ONLOAD]
 HOSTILE = [ONLOAD, "Tom's \"quoted\" <b>bold</b> & co", "x" * 19 + "&amp;&lt;&gt;", "'" * 80, "&" * 80,
@@ -35,17 +37,15 @@ HOSTILE = [ONLOAD, "Tom's \"quoted\" <b>bold</b> & co", "x" * 19 + "&amp;&lt;&gt
 
 
 def _cut_positions() -> Iterator[str]:
-    """Each special string at every offset around the cuts (22 and 30 on the face, 60 in the title)."""
+    """Each special string at every offset up to 64 characters (where lines break and where an older badge cut)."""
     for special in SPECIALS:
         for offset in range(0, 64):
             yield "x" * offset + special + "y" * 10
 
 
-def _plain(value: str) -> str:
-    """What the SVG may show of a value: the characters XML allows, line breaks and tabs as spaces."""
-    kept = "".join(c for c in value if c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd"
-                   or c >= "\U00010000")
-    return kept.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+def _squeezed(text: str) -> str:
+    """Text without the spaces, hyphens and ellipsis the layout may add or drop between lines."""
+    return "".join(c for c in text if c not in " -\u2026")
 
 
 def parsed(svg: bytes) -> ET.Element:
@@ -58,12 +58,25 @@ def parsed(svg: bytes) -> ET.Element:
     return root
 
 
+def lines(root: ET.Element, group: str) -> list[str]:
+    found = root.find(f".//{SVG}g[@id='{group}']")
+    return [t.text or "" for t in found.iter(f"{SVG}text")] if found is not None else []
+
+
+def label(title: str, issuer: str) -> str:
+    by = f", issued by {plain(issuer)}" if plain(issuer) else ""
+    return f"{plain(title) or 'Micro-credential'}{by}"
+
+
 def check(title: str, issuer: str) -> None:
     root = parsed(badge_svg(title, issuer))
-    name, by = _plain(title)[:60], _plain(issuer)[:60]
-    assert root.get("aria-label") == f"{name}, issued by {by}"
-    assert root.findtext(f"{SVG}title") == name
-    assert [t.text or "" for t in root.iter(f"{SVG}text")] == [_plain(title)[:22], _plain(issuer)[:30]]
+    assert root.get("aria-label") == label(title, issuer)
+    assert root.findtext(f"{SVG}title") == label(title, issuer)
+    shown = lines(root, "title")
+    assert shown and _squeezed(plain(title) or "Micro-credential").startswith(_squeezed("".join(shown)))
+    assert _squeezed(plain(issuer)).startswith(_squeezed("".join(lines(root, "issuer"))))
+    for element in root.iter():  # text only in <title> and <text>, never as markup of its own
+        assert element.tag in (f"{SVG}title", f"{SVG}text") or not (element.text or "").strip()
 
 
 @pytest.mark.parametrize("title", HOSTILE)
@@ -120,6 +133,8 @@ def test_badge_url_answers_200_with_plain_text(services: Any, client: Any, issue
     answer = client.get(f"/credentials/{public_id}.svg")
     assert answer.status_code == 200, answer.text[:500]
     root = parsed(answer.data)
-    assert root.findtext(f"{SVG}title") == _plain(title)[:60]
+    by = 'Example "University" & <Partners> ' + ONLOAD
+    assert root.findtext(f"{SVG}title") == label(title, by) + ", EQF level 5"  # the factory's level
+    assert _squeezed(plain(title)).startswith(_squeezed("".join(lines(root, "title"))))
     assert b'onload="' not in answer.data.split(b"<openbadges:credential>")[0]
     assert json.loads(extract_svg(answer.data)) == client.get(f"/credentials/{public_id}.json").json

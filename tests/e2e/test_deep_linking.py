@@ -42,6 +42,12 @@ def test_instructor_places_a_new_module_with_a_gradebook_column(flavour: str, re
     assert link.custom == {"microcred_module": module.key}
     assert link.line_item is not None and link.line_item["scoreMaximum"] == 50
     assert link.line_item["resourceId"] == module.key
+    if flavour == "canvas":  # an assignment placed from Modules starts unpublished: learners cannot open it
+        assert not link.published
+        login = browser.start_login(lms.login_url("learner-1", link=link.id))
+        assert browser.http.get(login.auth_url).status_code == 401
+        assert browser.http.post(lms.platform.url(f"/links/{link.id}/publish")).status_code == 200
+        assert link.published
 
     learner_page = browser.launch(lms, "learner-1", link=link.id)
     assert learner_page.status_code == 200
@@ -54,7 +60,10 @@ def test_existing_modules_can_be_placed_again(moodle: LmsHandle, browser: Browse
     browser.http.post(form_action(first.text), data=form_fields(first.text))
     picker = open_picker(browser, moodle)
     key = picker.text.split('name="module" value="')[1].split('"')[0]
-    second = browser.http.post(picker.url, data={**form_fields(picker.text), "module": key})
+    assert "Already in the course" in picker.text
+    asked = browser.http.post(picker.url, data={**form_fields(picker.text), "module": key})
+    assert asked.status_code == 422 and 'id="place-again"' in asked.text and "JWT" not in form_fields(asked.text)
+    second = browser.http.post(picker.url, data={**form_fields(picker.text), "module": key, "place_again": "yes"})
     token = jwt.decode(form_fields(second.text)["JWT"], options={"verify_signature": False})
     assert [i["custom"]["microcred_module"] for i in token[c.DL_CONTENT_ITEMS]] == [key]
 

@@ -17,7 +17,7 @@ from lti_microcred.competencies import operations as ops
 from lti_microcred.competencies.models import Award
 from lti_microcred.core.db import utcnow
 from lti_microcred.credentials.documents.dates import format_datetime, parse_datetime
-from lti_microcred.credentials.images.badge import medal_png
+from lti_microcred.credentials.images.badge import badge_png
 from lti_microcred.credentials.images.png_baking import bake_png, extract_png
 from lti_microcred.credentials.issuing.credential_status import IssuanceError, change_status, revoke_award_credential
 from lti_microcred.credentials.issuing.issuance import issue
@@ -148,7 +148,7 @@ def test_tampered_stored_credential_fails(services: Any, session: Session, award
 
 def test_baked_png_carries_the_exact_credential(services: Any, session: Session, awarded: dict[str, Any]) -> None:
     row = issue(session, services.issuer.state(), services.credential_urls, awarded["award"].id)
-    assert extract_png(bake_png(medal_png(), row.signed_json)) == row.signed_json
+    assert extract_png(bake_png(badge_png(row.public_id, "Example University"), row.signed_json)) == row.signed_json
 
 
 def test_learner_record_bundles_credentials_with_stacking(services: Any, session: Session,

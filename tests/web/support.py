@@ -113,7 +113,12 @@ def build_credential(staff: Visit, services: Services, competencies: list[int], 
 
 def text_of(page: requests.Response) -> str:
     """The page's visible text, one space between words (for assertions on sentences)."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
+    return text_of_html(page.text)
+
+
+def text_of_html(markup: str) -> str:
+    """A piece of a page as text, one space between words."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup))).strip()
 
 
 def evidence_keys(page: requests.Response) -> list[str]:

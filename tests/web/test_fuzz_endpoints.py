@@ -208,6 +208,7 @@ def test_signed_launches_with_hostile_claims(client: Any, moodle: LmsHandle,
 # --- a launched staff and learner session ---------------------------------------------------------------------
 STAFF_GETS = ["/", "/credentials/new", "/credentials/{key}", "/credentials/{key}/edit", "/matrix/",
               "/matrix/export.csv", "/learners/{learner}", "/frameworks/", "/frameworks/{n}", "/issuer/", "/issued/",
+              "/issued/{v}/suspend", "/issued/{v}/reissue", "/issued/{v}/revoke",
               "/gradebook/", "/roster/", "/review/", "/deep-link/", "/files/{v}", "/credentials/{v}",
               "/learners/{v}", "/my-credentials/", "/my-credentials/record.json"]
 STAFF_POSTS = {
@@ -219,14 +220,17 @@ STAFF_POSTS = {
     "/credentials/{key}/requirements": ["module", "competency", "kind", "min_percent", "min_level", "min_count",
                                         "evidence_kinds"],
     "/credentials/{key}/requirements/{n}/remove": [], "/credentials/{key}/components": ["component"],
-    "/review/{v}": ["decision", "comment", "rubric_level", "page"],
+    "/review/{v}": ["decision", "comment", "rubric_level", "page", "confirmed_level", "without_supervisor"],
     "/learners/{learner}/award": ["credential", "reason"],
     "/learners/{learner}/override": ["credential", "competency", "achieved", "reason"],
-    "/learners/{learner}/awards/{v}/revoke": ["reason"], "/frameworks/competencies": ["code", "name", "description"],
+    "/learners/{learner}/awards/{v}/revoke": ["reason", "confirmed"],
+    "/frameworks/competencies": ["code", "name", "description"],
     "/issuer/": ["name", "url", "email", "description", "country", "locality", "postal_code", "street_address",
                  "image_url"],
-    "/issued/{v}/status": ["action", "reason"], "/issued/{v}/reissue": [], "/gradebook/retry": ["key"],
-    "/deep-link/": ["module", "new_title", "new_points", "new_credential"], "/credentials/{v}/status": ["status"],
+    "/issued/{v}/status": ["action", "reason", "confirmed"], "/issued/{v}/reissue": ["confirmed"],
+    "/issued/{v}/revoke": ["reason", "confirmed"], "/gradebook/retry": ["key"],
+    "/deep-link/": ["module", "new_title", "new_points", "new_credential", "place_again"],
+    "/credentials/{v}/status": ["status"],
     "/frameworks/": ["format"], "/roster/sync": [], "/gradebook/read-back": [],
 }
 UPLOADS = {"/frameworks/", "/me/evidence", "/me/prior-learning"}
@@ -268,7 +272,8 @@ def address_value(launched: dict[str, Any]) -> st.SearchStrategy[str]:
 def real_values(launched: dict[str, Any]) -> dict[str, str]:
     """Form values that let a handler go past its lookups (then the other fields meet the domain's checks)."""
     return {"credential": launched["key"], "competency": str(launched["competencies"][0]), "kind": "evidence_count",
-            "status": "published", "decision": "accept", "achieved": "1", "action": "revoke", "format": "case"}
+            "status": "published", "decision": "accept", "achieved": "1", "action": "revoke", "format": "case",
+            "confirmed": "yes", "place_again": "yes", "without_supervisor": "yes"}
 
 
 def plausible(name: str, launched: dict[str, Any]) -> st.SearchStrategy[str]:

@@ -15,7 +15,15 @@ from lti_microcred.core.db import transaction
 from lti_microcred.lti.models import Context, Deployment
 from lti_microcred.services import Services
 from tests.support.driver import Browser, LmsHandle
-from tests.web.support import CREDENTIAL_FORM, build_credential, credential_key, evidence_keys, text_of, visit
+from tests.web.support import (
+    CREDENTIAL_FORM,
+    build_credential,
+    credential_key,
+    evidence_keys,
+    text_of,
+    text_of_html,
+    visit,
+)
 
 
 def test_credential_form_shows_each_problem_next_to_its_field(moodle: LmsHandle, browser: Browser,
@@ -31,13 +39,36 @@ def test_credential_form_shows_each_problem_next_to_its_field(moodle: LmsHandle,
     assert bad.status_code == 422 and 'id="error-summary"' in bad.text
     problems = dict(re.findall(r'data-problem="([a-z_]+)"><strong>Problem:</strong> ([^<]+)<', bad.text))
     assert problems["title"].startswith("Give a title")
-    assert problems["workload_hours"] == "Give a number, e.g. 2.5."
+    assert problems["workload_hours"] == "Give the workload in hours as a number, e.g. 2.5."
     assert problems["country"].startswith("Give the awarding country")
     assert problems["learning_outcomes"] == "State at least one learning outcome."
     assert 'id="country" name="country" type="text" value="Ireland"' in bad.text  # kept as typed
     assert 'aria-describedby="country-help country-problem" aria-invalid="true"' in bad.text
     with services.read_sessions() as session:
         assert session.scalars(select(MicroCredential)).all() == []
+
+
+def test_form_errors_name_their_fields_in_a_summary_that_links_to_them(moodle: LmsHandle, browser: Browser,
+                                                                       services: Services) -> None:
+    instructor = visit(browser, services, moodle, "instructor-1")
+    form = instructor.get("/credentials/new")
+    assert '<label for="workload_hours">Notional workload in hours</label>' in form.text  # no "(optional)" there
+    assert "Give the workload in hours, in ECTS credits, or both." in text_of(form)
+    bad = instructor.post("/credentials/", {**CREDENTIAL_FORM, "workload_hours": "", "ects_credits": "",
+                                            "assessment_type": "", "quality_assurance": " ", "awarding_body": ""})
+    assert bad.status_code == 422
+    summary = re.search(r'<div class="error-summary" role="alert" tabindex="-1" id="error-summary".*?</div>',
+                        bad.text, re.S).group(0)  # type: ignore[union-attr]
+    links = re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary)
+    assert links == [
+        ("workload_hours", "Give the workload in hours, in ECTS credits, or both."),
+        ("assessment_type", "Give the type of assessment."),
+        ("quality_assurance", "Give the type of quality assurance."),
+        ("awarding_body", "Give the awarding body.")]
+    assert "there is a problem with 4 fields" in text_of_html(summary)
+    for name, message in links:  # the same words beside the field, which points to them
+        assert f'data-problem="{name}"><strong>Problem:</strong> {message}<' in bad.text
+        assert re.search(rf'id="{name}" [^>]*aria-describedby="[^"]*{name}-problem"', bad.text), name
 
 
 def test_edit_publish_archive(moodle: LmsHandle, browser: Browser, services: Services,
@@ -116,9 +147,13 @@ def test_learner_detail_history_audit_and_judgements(moodle: LmsHandle, browser:
     awarded = instructor.post(f"/learners/{lea}/award", {"credential": key, "reason": "Portfolio reviewed"})
     assert awarded.status_code == 200
     award_key = re.search(r'data-award="([0-9a-f]+)" data-status="active"', awarded.text).group(1)  # type: ignore
-    no_reason = instructor.post(f"/learners/{lea}/awards/{award_key}/revoke", {"reason": ""})
+    no_reason = instructor.post(f"/learners/{lea}/awards/{award_key}/revoke", {"reason": "", "confirmed": "yes"})
     assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
-    revoked = instructor.post(f"/learners/{lea}/awards/{award_key}/revoke", {"reason": "Plagiarism"})
+    unconfirmed = instructor.post(f"/learners/{lea}/awards/{award_key}/revoke", {"reason": "Plagiarism"})
+    assert unconfirmed.status_code == 422 and "Nothing was revoked" in text_of(unconfirmed)
+    assert f'data-award="{award_key}" data-status="active"' in unconfirmed.text
+    revoked = instructor.post(f"/learners/{lea}/awards/{award_key}/revoke", {"reason": "Plagiarism",
+                                                                               "confirmed": "yes"})
     assert f'data-award="{award_key}" data-status="revoked"' in revoked.text
     actions = re.findall(r'<tr data-action="([a-z._]+)">', revoked.text)
     assert actions[0] == "award.revoked" and "award.granted" in actions and "evidence.recorded" in actions
@@ -171,7 +206,9 @@ def test_credential_page_shows_the_decisions_about_it_newest_first(
     assert [action for action, _ in rows] == ["credential.archived", "requirement.removed", "credential.published",
                                               "requirement.set", "requirement.set", "credential.created"]
     assert all("Ian Instructor" in cells for _, cells in rows)
-    assert f"requirement_id: {requirement}" in text_of(page) and "Requirement removed" in section
+    assert f"requirement_id: {requirement}" in text_of(page)
+    assert "Ian Instructor removed a requirement from “Data Analysis”." in text_of_html(section)
+    assert "Ian Instructor published “Data Analysis”." in text_of_html(section)
 
 
 def test_credential_audit_is_bounded_and_kept_to_the_course(moodle: LmsHandle, browser: Browser, services: Services,

@@ -40,12 +40,12 @@ def test_build_submit_accept_award(moodle: LmsHandle, browser: Browser, services
     assessor = visit(browser, services, moodle, "ta-1")
     assert assessor.landing.text.count('data-role="assessor"') == 1
     queue = assessor.get("/review/")
-    assert 'id="review-total">(2)' in queue.text
+    assert 'id="review-total" data-total="2"' in queue.text
     first, second = evidence_keys(queue)[:2]
     file_page = assessor.get(f"/files/{first}")
     assert file_page.content == PDF
     accepted = assessor.post(f"/review/{first}", {"decision": "accepted", "comment": "Clear and complete."})
-    assert accepted.status_code == 200 and 'id="review-total">(1)' in accepted.text
+    assert accepted.status_code == 200 and 'id="review-total" data-total="1"' in accepted.text
     assessor.post(f"/review/{second}", {"decision": "accepted", "rubric_level": "3", "comment": "Good chart."})
 
     after = learner.get("/")

@@ -34,10 +34,13 @@ def evidence_count(services: Services) -> int:
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64, "This type of file is not accepted"),
-    ("empty.txt", b"", "The file is empty."),
-    ("archive.docx", b"PK\x03\x04" + b"\x00" * 64, "damaged or encrypted archive"),
-    ("binary.txt", b"text\x00with a NUL", "This type of file is not accepted"),
+    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64,
+     "setup.pdf is not really a PDF: it is a Windows program"),
+    ("empty.txt", b"", "empty.txt is empty."),
+    ("archive.docx", b"PK\x03\x04" + b"\x00" * 64,
+     "archive.docx is not really a Word document: it looks like a damaged or encrypted archive"),
+    ("binary.txt", b"text\x00with a NUL", "binary.txt is not really a text file: it is binary data"),
+    ("page.exe", b"MZ\x90\x00", "page.exe is a Windows program we do not accept. Accepted: PDF,"),
 ])
 def test_refused_files_leave_nothing_behind(setup: tuple[Visit, str, int], services: Services, name: str,
                                             content: bytes, message: str) -> None:

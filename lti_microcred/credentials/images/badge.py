@@ -1,63 +1,86 @@
-"""Badge pictures to bake credentials into: an SVG with the credential's name, and a plain PNG medal.
+"""The generated badge art as SVG and PNG, from one layout (`design.layout`): the same picture in both.
 
-Drawn here (no image library): a PNG is a few zlib-compressed scanlines.
+The SVG names its font (DejaVu Sans Bold, with Verdana and any sans-serif after it) and states each line's
+measured width as `textLength`, so a viewer without that font still keeps every line inside the badge.
 """
 
 from __future__ import annotations
 
-import re
-import struct
-import zlib
-from functools import cache
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from lti_microcred.credentials.images.png_baking import PNG_SIGNATURE, png_chunk
+from lti_microcred.credentials.images.design import (
+    INNER,
+    LEVEL_CENTRE,
+    LEVEL_HEIGHT,
+    LEVEL_PADDING,
+    SIZE,
+    BadgeDesign,
+    Layout,
+    Line,
+    hexagon,
+    layout,
+)
+from lti_microcred.credentials.images.png_render import render_png
+from lti_microcred.credentials.images.text_fit import FONT_FAMILY, plain
 
-SIZE = 256
-_BLUE, _ORANGE, _WHITE = (11, 92, 173, 255), (227, 98, 9, 255), (255, 255, 255, 255)
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # what XML 1.0 cannot carry
-_LINE_BREAKS = re.compile("[\t\n\r]")
 _QUOTES = {'"': "&#34;", "'": "&#39;"}
 
 
-def _pixel(x: int, y: int) -> tuple[int, int, int, int]:
-    cx, cy = SIZE / 2, SIZE * 0.42
-    distance = ((x - cx) ** 2 + (y - cy) ** 2) ** 0.5
-    ribbon = y > SIZE * 0.62 and abs(x - cx) < SIZE * 0.28 - (y - SIZE * 0.62) * 0.15
-    if distance < SIZE * 0.30:
-        return _WHITE if SIZE * 0.22 < distance < SIZE * 0.245 else _BLUE
-    if ribbon:
-        return _ORANGE
-    return (0, 0, 0, 0)
+def _shown(value: object) -> str:
+    """Plain text escaped for element text and quoted attributes alike."""
+    return escape(plain(value), _QUOTES)
 
 
-@cache
-def medal_png() -> bytes:
-    rows = b"".join(b"\x00" + b"".join(bytes(_pixel(x, y)) for x in range(SIZE)) for y in range(SIZE))
-    header = struct.pack(">IIBBBBB", SIZE, SIZE, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows, 9)) + \
-        png_chunk(b"IEND", b"")
+def _points(scale: float) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in hexagon(scale))
 
 
-def _shown(value: object, limit: int) -> str:
-    """Plain text cut first (never an entity in half), then escaped for element text and quoted attributes alike."""
-    plain = _LINE_BREAKS.sub(" ", _NOT_XML.sub("", str(value)))
-    return escape(plain[:limit], _QUOTES)
+def _text(line: Line) -> str:
+    return (f'<text x="{line.x:.1f}" y="{line.y:.1f}" font-size="{line.size:g}" textLength="{line.width:.1f}" '
+            f'lengthAdjust="spacingAndGlyphs">{_shown(line.text)}</text>')
 
 
-def badge_svg(title: str, issuer: str) -> bytes:
-    """A medal with the credential's title and issuer, readable by screen readers."""
-    name, by = _shown(title, 60), _shown(issuer, 60)
+def _level(found: Layout) -> str:
+    if found.level is None:
+        return ""
+    line = found.level
+    box_width = line.width + 2 * LEVEL_PADDING
+    return (f'<g id="level"><rect x="{line.x - box_width / 2:.1f}" y="{LEVEL_CENTRE - LEVEL_HEIGHT / 2:.1f}" '
+            f'width="{box_width:.1f}" height="{LEVEL_HEIGHT:g}" rx="{LEVEL_HEIGHT / 2:g}" fill="{found.foreground}"/>'
+            f'<g fill="{found.background}">{_text(line)}</g></g>')
+
+
+def svg_of(found: Layout) -> bytes:
+    label = _shown(found.label)
+    title = "".join(_text(line) for line in found.title)
+    issuer = "".join(_text(line) for line in found.issuer)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256" width="256" height="256" role="img" '
-        f'aria-label="{name}, issued by {by}">'
-        f"<title>{name}</title>"
-        '<path d="M84 150 L60 250 L128 215 L196 250 L172 150 Z" fill="#e36209"/>'
-        '<circle cx="128" cy="108" r="78" fill="#0b5cad"/>'
-        '<circle cx="128" cy="108" r="62" fill="none" stroke="#fff" stroke-width="5"/>'
-        '<text x="128" y="104" text-anchor="middle" font-family="sans-serif" font-size="15" fill="#fff">'
-        f"{_shown(title, 22)}</text>"
-        '<text x="128" y="126" text-anchor="middle" font-family="sans-serif" font-size="10" fill="#fff">'
-        f"{_shown(issuer, 30)}</text></svg>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {SIZE}" width="{SIZE}" height="{SIZE}" '
+        f'role="img" aria-label="{label}"><title>{label}</title>'
+        f'<polygon points="{_points(1.0)}" fill="{found.background}" stroke="{found.edge}" stroke-width="8" '
+        'stroke-linejoin="round"/>'
+        f'<polygon points="{_points(INNER)}" fill="none" stroke="{found.foreground}" stroke-opacity="0.6" '
+        'stroke-width="4" stroke-linejoin="round"/>'
+        f'<g font-family="{FONT_FAMILY}" font-weight="bold" text-anchor="middle">{_level(found)}'
+        f'<g id="title" fill="{found.foreground}">{title}</g>'
+        f'<g id="issuer" fill="{found.foreground}" fill-opacity="0.92">{issuer}</g></g></svg>'
     ).encode()
+
+
+@lru_cache(maxsize=256)
+def badge_svg(title: str, issuer: str, eqf_level: int | None = None, colour: str | None = None) -> bytes:
+    """The generated design as SVG: the title laid out to fit, the issuer, the EQF level, the colour."""
+    return svg_of(layout(_design(title, issuer, eqf_level, colour)))
+
+
+@lru_cache(maxsize=64)
+def badge_png(title: str, issuer: str, eqf_level: int | None = None, colour: str | None = None) -> bytes:
+    """The same design as a PNG of SIZE x SIZE pixels."""
+    return render_png(layout(_design(title, issuer, eqf_level, colour)))
+
+
+def _design(title: str, issuer: str, eqf_level: int | None, colour: str | None) -> BadgeDesign:
+    return BadgeDesign(title, issuer, eqf_level if isinstance(eqf_level, int) and 1 <= eqf_level <= 8 else None,
+                       *((colour,) if colour else ()))

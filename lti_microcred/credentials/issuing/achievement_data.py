@@ -63,7 +63,7 @@ def _achievement(session: Session, issuer: IssuerState, urls: Urls, credential: 
         learning_outcomes=outcomes, alignments=_alignments(session, credential.id),
         result_descriptions=(m.ResultDescription(id=urls.achievement(credential.key) + "#result", name="Outcome",
                                                  result_type="Status"),),
-        credits_available=credential.ects_credits, eu=eu,
+        credits_available=credential.ects_credits, eu=eu, image=urls.badge_image(credential.key),
     )
 
 

@@ -9,6 +9,7 @@ the old one published (as retired) so credentials it signed keep verifying.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,13 +53,15 @@ def _private_der(key: Any) -> bytes:
 
 # The issuer profile's fields and their longest values (the columns' sizes), in the order forms show them.
 PROFILE_FIELDS = {"name": 200, "url": 2048, "email": 320, "description": 2000, "street_address": 300,
-                  "locality": 120, "postal_code": 40, "country": 2, "image_url": 2048, "linkedin_organization_id": 20}
+                  "locality": 120, "postal_code": 40, "country": 2, "image_url": 2048, "linkedin_organization_id": 20,
+                  "brand_color": 7}
 
 
 def profile_form(values: Mapping[str, str | None]) -> dict[str, str]:
     """Every profile field as it is stored: trimmed, missing ones empty, the country code in capitals."""
     form = {name: (values.get(name) or "").strip() for name in PROFILE_FIELDS}
     form["country"] = form["country"].upper()
+    form["brand_color"] = form["brand_color"].upper()
     return form
 
 
@@ -75,6 +78,8 @@ def profile_problems(form: dict[str, str]) -> dict[str, str]:
         found["email"] = "This is not an e-mail address."
     if form["country"] and not (len(form["country"]) == 2 and form["country"].isalpha()):
         found["country"] = "Use the two-letter country code (e.g. IE)."
+    if form["brand_color"] and not re.fullmatch(r"#[0-9A-Fa-f]{6}", form["brand_color"]):
+        found["brand_color"] = "Use a colour as #RRGGBB, e.g. #0B5CAD."
     if form["linkedin_organization_id"] and not form["linkedin_organization_id"].isdigit():
         found["linkedin_organization_id"] = "Use the number in your LinkedIn page's admin address."
     return found

@@ -41,6 +41,7 @@ class IssuerState:
     institution_id: int = 0
     slug: str = ""
     linkedin_organization_id: str = ""
+    brand_color: str = ""  # "#RRGGBB" of the generated badge art; "" for the default
 
 
 class Issuer:
@@ -121,6 +122,7 @@ class Issuer:
                 https_profile=_https_profile(self._base_url.rstrip("/") + profile_path(institution), did, row, keys),
                 institution_id=institution.id, slug=institution.slug,
                 linkedin_organization_id=row.linkedin_organization_id,
+                brand_color=row.brand_color or "",
             )
 
     def _private_key(self, key: IssuerKey) -> Any:

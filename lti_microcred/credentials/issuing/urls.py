@@ -17,6 +17,10 @@ class Urls:
     def achievement(self, key: str) -> str:
         return f"{self.base_url.rstrip('/')}/achievements/{key}"
 
+    def badge_image(self, key: str) -> str:
+        """The achievement's badge art (PNG): the image credentials name for it."""
+        return f"{self.achievement(key)}/badge.png"
+
     def verify(self, public_id: str) -> str:
         return f"{self.base_url.rstrip('/')}/verify/{public_id}"
 

@@ -44,6 +44,7 @@ class Verdict:
 
     checks: tuple[Check, ...]
     credential: dict[str, Any] | None = None
+    embedded: tuple[Verdict, ...] = ()  # a record's bundled credentials, each verified on its own
 
     @property
     def verified(self) -> bool:

@@ -51,13 +51,14 @@ class _Run:
     trusted: frozenset[str] | None = None  # issuer ids this verifier vouches for (None: no such check)
     depth: int = 0
     checks: list[Check] = field(default_factory=list)
+    embedded: list[Verdict] = field(default_factory=list)
 
     def add(self, name: CheckName, outcome: Outcome, reason: str) -> None:
         self.checks.append(Check(name, outcome, reason))
 
     def inner(self) -> _Run:
         """A run for a status list or bundled credential: same deadline and lists, its own checks."""
-        return replace(self, depth=self.depth + 1, checks=[])
+        return replace(self, depth=self.depth + 1, checks=[], embedded=[])
 
 
 def verify_credential(
@@ -96,7 +97,7 @@ def _verify(credential: dict[str, Any] | str, run: _Run) -> Verdict:
         run.checks.append(_status(document, run))
         _embedded(document, run)
     order = list(CheckName)
-    return Verdict(tuple(sorted(run.checks, key=lambda c: order.index(c.name))), document)
+    return Verdict(tuple(sorted(run.checks, key=lambda c: order.index(c.name))), document, tuple(run.embedded))
 
 
 def _read(credential: dict[str, Any] | str, run: _Run) -> dict[str, Any] | None:
@@ -268,6 +269,7 @@ def _embedded(document: dict[str, Any], run: _Run) -> None:
             failures.append(run.deadline.reason)
             break
         verdict = _verify(credential, run.inner())
+        run.embedded.append(verdict)
         if not verdict.verified:
             name = credential.get("id") if isinstance(credential, dict) else "?"
             failures.append(f"{name}: {verdict.summary()}")

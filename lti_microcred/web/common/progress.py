@@ -1,5 +1,6 @@
 """One learner's progress as the pages show it: what each competency requires, what counts so far, what is
-missing. Computed with the domain's own loaders and rules, so a page never disagrees with an award.
+missing, and which of the learner's routes (evidence, a supervisor, prior learning) can still count. Computed
+with the domain's own loaders and rules, so a page never disagrees with an award.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from lti_microcred.competencies.rules import (
     RUBRIC_LEVELS,
     SCORE,
     CompetencyResult,
+    CredentialResult,
     Fact,
+    RequirementResult,
     evaluate,
 )
 from lti_microcred.core.db import utcnow
@@ -41,6 +44,8 @@ KIND_LABELS = {"submission": "Submitted evidence", "prior_learning": "Prior lear
 STATE_LABELS = {"achieved": "Achieved", "in_progress": "In progress", "not_started": "Not started"}
 COUNTED_AS = {"submission": "submitted", "workplace": "workplace"}
 DECIDED_KINDS = LEARNER_KINDS  # the kinds an assessor decides on
+DECIDING_KINDS = frozenset({"override", "prior_learning"})  # decide a competency whatever its requirements say
+ROUTE_KINDS = (("evidence", "submission"), ("workplace", "workplace"))  # learner route -> evidence kind
 
 
 @dataclass
@@ -67,16 +72,30 @@ class EvidenceItem:
         return KIND_LABELS.get(self.row.kind, self.row.kind)
 
     @property
+    def level(self) -> int | None:
+        return self.latest.rubric_level if self.latest else self.row.rubric_level
+
+    @property
     def level_label(self) -> str | None:
-        level = self.latest.rubric_level if self.latest else self.row.rubric_level
-        return RUBRIC_LEVELS.get(level) if level else None
+        return RUBRIC_LEVELS.get(self.level) if self.level else None
 
 
 @dataclass(frozen=True)
 class RequirementLine:
+    """One requirement for the learner: met, still to do, or not needed (the competency was decided otherwise)."""
+
     text: str
     met: bool
     progress: str
+    requirement: Requirement | None = None
+    needed: bool = True
+    pending: int = 0  # pieces waiting for a decision that could count for it
+    best: EvidenceItem | None = None  # the score or judgement that counts so far
+    where: str = ""  # the module's title
+
+    @property
+    def status(self) -> str:
+        return "met" if self.met else "not_yet" if self.needed else "not_needed"
 
 
 @dataclass
@@ -86,6 +105,7 @@ class CompetencyView:
     via: str
     requirements: list[RequirementLine]
     evidence: list[EvidenceItem]
+    decision: EvidenceItem | None = None  # the instructor decision or accepted claim that decided it
 
     @property
     def state_label(self) -> str:
@@ -95,6 +115,34 @@ class CompetencyView:
     def missing(self) -> list[RequirementLine]:
         return [] if self.state == ACHIEVED else [r for r in self.requirements if not r.met]
 
+    @property
+    def module_ids(self) -> set[int]:
+        return {r.requirement.module_id for r in self.requirements if r.requirement is not None}
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The learner's routes that can still count: evidence for a rubric or a count of submissions, a
+        supervisor for a count of workplace pieces, prior learning always; none after an instructor's decision."""
+        if self.state == ACHIEVED or self.via == "override":
+            return ()
+        kinds = set().union(*(_counting_kinds(r.requirement) for r in self.missing if r.requirement is not None))
+        return (*(route for route, kind in ROUTE_KINDS if kind in kinds), "prior")
+
+    def counts(self, item: EvidenceItem) -> bool:
+        """Whether an accepted piece can count here: a supervisor's confirmation meets no rubric requirement."""
+        if item.row.kind not in ("submission", "workplace"):
+            return True
+        return any(item.row.kind in _counting_kinds(r.requirement, item.level is not None)
+                   for r in self.requirements if r.requirement is not None)
+
+
+def _counting_kinds(requirement: Requirement, judged: bool = True) -> frozenset[str]:
+    """The learner evidence kinds a requirement counts: a judged submission for a rubric, the listed kinds for a
+    count, none for a score (it comes from the gradebook)."""
+    if requirement.kind == RUBRIC:
+        return frozenset({"submission"}) if judged else frozenset()
+    return counted_kinds(requirement) if requirement.kind == EVIDENCE_COUNT else frozenset()
+
 
 @dataclass
 class CredentialView:
@@ -102,6 +150,16 @@ class CredentialView:
     competencies: list[CompetencyView]
     award: Award | None
     components: list[tuple[MicroCredential, bool]] = field(default_factory=list)
+
+    @property
+    def achieved(self) -> int:
+        if self.credential.kind == "pathway":
+            return sum(1 for _, held in self.components if held)
+        return sum(1 for c in self.competencies if c.state == ACHIEVED)
+
+    @property
+    def total(self) -> int:
+        return len(self.components) if self.credential.kind == "pathway" else len(self.competencies)
 
 
 def requirement_text(requirement: Requirement, module_titles: dict[int, str]) -> str:
@@ -158,12 +216,25 @@ def learner_progress(session: Session, context_id: int, learner_id: int, credent
     views = []
     for credential in credentials:
         own = [r for r in requirements if r.micro_credential_id == credential.id]
-        result = evaluate(spec_from_requirements(credential.id, own), facts) if own else None
-        comps = [] if result is None else [
-            _competency_view(c, competencies[c.competency_id], own, titles, live) for c in result.competencies]
+        comps = [_competency_view(c, competencies[c.competency_id], own, titles, live, plain)
+                 for c, plain in _results(credential.id, own, facts)]
         views.append(CredentialView(credential, comps, awards.get(credential.id)))
     _add_components(session, views, learner_id)
     return views
+
+
+def _results(credential_id: int, own: list[Requirement],
+             facts: list[Fact]) -> list[tuple[CompetencyResult, CompetencyResult]]:
+    """Each competency's result, with its requirements judged on the evidence alone: a competency decided by an
+    instructor or a prior-learning claim still shows which requirements its evidence meets."""
+    if not own:
+        return []
+    spec = spec_from_requirements(credential_id, own)
+    result = evaluate(spec, facts)
+    plain: CredentialResult = result
+    if any(c.via in ("override", "prior_learning") for c in result.competencies):
+        plain = evaluate(spec, [f for f in facts if f.kind not in DECIDING_KINDS])
+    return [(c, plain.competency(c.competency_id)) for c in result.competencies]
 
 
 def _fact(item: EvidenceItem) -> Fact:
@@ -174,15 +245,27 @@ def _fact(item: EvidenceItem) -> Fact:
 
 
 def _competency_view(result: CompetencyResult, competency: Competency, requirements: list[Requirement],
-                     titles: dict[int, str], live: list[EvidenceItem]) -> CompetencyView:
+                     titles: dict[int, str], live: list[EvidenceItem], plain: CompetencyResult) -> CompetencyView:
     mine = [r for r in requirements if r.competency_id == competency.id]
-    progress = {r.requirement_id: r for r in result.requirements}
-    lines = [RequirementLine(requirement_text(r, titles), r.id in progress and progress[r.id].met,
-                             progress[r.id].progress if r.id in progress else "") for r in mine]
     score_modules = {r.module_id for r in mine if r.kind == SCORE}
     bearing = [i for i in live if i.row.competency_id == competency.id
                or (i.row.kind == "lms_score" and i.row.module_id in score_modules)]
-    return CompetencyView(competency, result.state, result.via, lines, bearing)
+    progress = {r.requirement_id: r for r in plain.requirements}
+    decided = result.via in DECIDING_KINDS
+    lines = [_line(r, progress.get(r.id), titles, bearing, needed=not (decided and result.state == ACHIEVED))
+             for r in mine]
+    decision = next((i for i in bearing if decided and i.row.id in result.evidence_ids), None)
+    return CompetencyView(competency, result.state, result.via, lines, bearing, decision)
+
+
+def _line(requirement: Requirement, result: RequirementResult | None, titles: dict[int, str],
+          bearing: list[EvidenceItem], needed: bool) -> RequirementLine:
+    met = result is not None and result.met
+    kinds = _counting_kinds(requirement)
+    pending = sum(1 for i in bearing if i.status == "pending" and i.row.kind in kinds)
+    best = next((i for i in bearing if result is not None and i.row.id in result.evidence_ids[:1]), None)
+    return RequirementLine(requirement_text(requirement, titles), met, result.progress if result else "",
+                           requirement, needed, pending, best, titles.get(requirement.module_id, ""))
 
 
 def _awards(session: Session, learner_id: int, credential_ids: list[int]) -> dict[int, Award]:

@@ -34,6 +34,10 @@ NOTICES = {
     "awarded": "The micro-credential was awarded.",
     "revoked": "The award was revoked.",
     "overridden": "The competency decision was recorded.",
+    "suspended": "The credential is suspended. Anyone who checks it now sees it is suspended, with your reason.",
+    "reinstated": "The credential is valid again.",
+    "reissued": "A new credential was issued; the one it replaces is marked as replaced.",
+    "revoked_credential": "The award was revoked. Its credential shows as revoked within a minute.",
 }
 
 

@@ -1,9 +1,13 @@
-"""Deep Linking picker: the instructor chooses (or creates) modules to place in the course."""
+"""Deep Linking picker: the instructor chooses (or creates) modules to place in the course; placing one that is
+in the course already needs a second, explicit choice (its second gradebook column would stay empty)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import render_template, request
 
+from lti_microcred.competencies.models import Module
 from lti_microcred.competencies.operations import DomainError, create_module, module_by_key, modules_of_context
 from lti_microcred.lti.deep_linking import PlacedItem, build_response, settings_of
 from lti_microcred.lti.errors import InvalidClaim
@@ -13,6 +17,8 @@ from lti_microcred.web.common import scoped
 from lti_microcred.web.common.context import db, services
 from lti_microcred.web.common.guards import current_session, requires_role, session_blueprint
 from lti_microcred.web.common.scoped import credentials_of_course
+from lti_microcred.web.common.views_support import actor
+from lti_microcred.web.lti.placed_modules import placements, record_placements
 
 bp = session_blueprint("deep_link", __name__, "/deep-link")
 MAX_ITEMS = 50
@@ -34,10 +40,16 @@ def place() -> tuple[str, int] | str:
     if s.context_id is None:
         raise InvalidClaim("Deep Linking outside a course: the LMS sent no context claim")
     session = db()
+    chosen = request.form.getlist("module")[:MAX_ITEMS]
+    form: dict[str, Any] = {"new_title": request.form.get("new_title", "").strip(), "chosen": chosen,
+                            "new_points": request.form.get("new_points", ""),
+                            "new_credential": request.form.get("new_credential", "")}
+    modules = [m for key in chosen if (m := module_by_key(session, s.context_id, key)) is not None]
+    again = [m for m in modules if m.key in placements(session, s.context_id)]
+    if again and request.form.get("place_again") != "yes":
+        return _picker(s.context_id, None, form, again), 422
     try:
-        modules = [m for key in request.form.getlist("module")[:MAX_ITEMS]
-                   if (m := module_by_key(session, s.context_id, key)) is not None]
-        title = request.form.get("new_title", "").strip()
+        title = form["new_title"]
         if title:
             modules.append(create_module(session, s.context_id, title, _points(request.form.get("new_points")),
                                          micro_credential_id=_credential_id(request.form.get("new_credential"))))
@@ -47,8 +59,6 @@ def place() -> tuple[str, int] | str:
             raise DomainError("This LMS accepts one item at a time: choose a single module.")
     except DomainError as exc:
         session.rollback()
-        form = {"new_title": title, "new_points": request.form.get("new_points", ""),
-                "new_credential": request.form.get("new_credential", "")}
         return _picker(s.context_id, str(exc), form), 422
     launch_url = services().settings.url("/lti/launch")
     items = [PlacedItem(title=m.title, url=launch_url, custom={MODULE_PARAM: m.key}, score_maximum=m.score_maximum,
@@ -56,18 +66,22 @@ def place() -> tuple[str, int] | str:
     platform = services().registry.platform(s.platform_id)
     assert platform is not None
     response = build_response(platform, s.lti_deployment_id, s.claims, items, services().tool_keys.signing_key())
+    record_placements(session, actor(), modules)
     session.commit()
     return render_template("lti/deep_link_return.html", response=response, count=len(items))
 
 
-def _picker(context_id: int | None, error: str | None, form: dict[str, str]) -> str:
-    """Modules grouped by micro-credential (those in none last); a new module may join a credential."""
+def _picker(context_id: int | None, error: str | None, form: dict[str, Any],
+            again: list[Module] | None = None) -> str:
+    """Modules grouped by micro-credential (those in none last), each placed one marked; a new module may join a
+    credential. `again`: the chosen modules that are placed already, to ask about."""
     credentials = credentials_of_course(db(), current_session().platform_id, context_id) if context_id else []
     modules = modules_of_context(db(), context_id) if context_id else []
     groups = [(c, [m for m in modules if m.micro_credential_id == c.id]) for c in credentials]
     loose = [m for m in modules if m.micro_credential_id not in {c.id for c in credentials}]
     return render_template("lti/deep_link_picker.html", s=current_session(), modules=modules, error=error, form=form,
-                           groups=[g for g in groups if g[1]], loose=loose, credentials=credentials)
+                           groups=[g for g in groups if g[1]], loose=loose, credentials=credentials, again=again or [],
+                           placed=placements(db(), context_id) if context_id else {})
 
 
 def _credential_id(key: str | None) -> int | None:

@@ -12,15 +12,15 @@ from lti_microcred.competencies.models import MicroCredential
 from lti_microcred.credentials.contexts import MICROCRED_CONTEXT_PATH, microcred_context_document
 from lti_microcred.credentials.documents import ob2
 from lti_microcred.credentials.documents.openbadge import achievement_json
-from lti_microcred.credentials.images.badge import badge_svg, medal_png
 from lti_microcred.credentials.images.png_baking import bake_png
 from lti_microcred.credentials.images.svg_baking import bake_svg
 from lti_microcred.credentials.issuing.achievement_data import achievement
 from lti_microcred.credentials.issuing.issuer_state import IssuerState
 from lti_microcred.credentials.models import IssuedCredential
 from lti_microcred.credentials.verification.our_issuer import signer_of
-from lti_microcred.lti.models import User
 from lti_microcred.web.common.context import db, services
+from lti_microcred.web.public.badge_art import credential_art, send_image
+from lti_microcred.web.public.negotiation import wants_page
 from lti_microcred.web.public.verify_page import render_verdict
 
 bp = Blueprint("credentials_public", __name__)
@@ -70,9 +70,13 @@ def status_list(public_id: str) -> Response:
 
 @bp.route("/credentials/<public_id>")
 def credential(public_id: str) -> Response:
-    if request.accept_mimetypes.accept_html and not request.accept_mimetypes.accept_json:
-        return redirect(url_for("credentials_public.verify_page", public_id=public_id))  # type: ignore[return-value]
-    return credential_json(public_id)
+    """A person's browser is sent to the verification page; a program gets the signed JSON (negotiation.py)."""
+    if wants_page(request.accept_mimetypes, request.headers.get("User-Agent", "")):
+        response = redirect(url_for("credentials_public.verify_page", public_id=public_id))
+    else:
+        response = credential_json(public_id)
+    response.headers["Vary"] = "Accept, User-Agent"
+    return response  # type: ignore[return-value]
 
 
 @bp.route("/credentials/<public_id>.json")
@@ -90,17 +94,19 @@ def credential_jwt(public_id: str) -> Response:
 
 @bp.route("/credentials/<public_id>.png")
 def credential_png(public_id: str) -> Response:
-    return _send(bake_png(medal_png(), _issued(public_id).signed_json), "image/png", f"credential-{public_id}.png")
+    """The credential's badge art with the credential baked in (titled as issued: credential_art)."""
+    row = _issued(public_id)
+    art = credential_art(row)
+    return send_image(bake_png(art.png, row.signed_json), "image/png", f"{row.status}-{art.version}",
+                      f"credential-{public_id}.png", max_age=60)
 
 
 @bp.route("/credentials/<public_id>.svg")
 def credential_svg(public_id: str) -> Response:
     row = _issued(public_id)
-    document = json.loads(row.signed_json)
-    issuer = document.get("issuer")  # the name as issued, not the profile as it reads today
-    issuer_name = issuer.get("name", "") if isinstance(issuer, dict) else ""
-    image = badge_svg(document.get("name", "Micro-credential"), issuer_name)
-    return _send(bake_svg(image, row.signed_json), "image/svg+xml", f"credential-{public_id}.svg")
+    art = credential_art(row)
+    return send_image(bake_svg(art.svg, row.signed_json), "image/svg+xml", f"{row.status}-{art.version}",
+                      f"credential-{public_id}.svg", max_age=60)
 
 
 @bp.route("/achievements/<key>")
@@ -114,16 +120,18 @@ def achievement_document(key: str) -> Response:
     return _send(json.dumps(achievement_json(data)), "application/json", max_age=300)
 
 
-@bp.route("/verify/<public_id>")
-def verify_page(public_id: str) -> str:
+@bp.route("/verify/<public_id>", methods=["GET", "POST"])
+def verify_page(public_id: str) -> Response:
+    """The credential's page; a POST checks an e-mail address against its hashed recipient (for browsers that
+    cannot do it themselves: the page's script checks it without sending it anywhere)."""
     row = _issued(public_id)
-    holder = db().get(User, row.learner_id)
-    return render_verdict(row.signed_json, holder=holder.display_name if holder else None, stored=row)
+    email = str(request.form.get("email", ""))[:320] if request.method == "POST" else None
+    return render_verdict(row.signed_json, stored=row, email=email)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-def verify_upload() -> str | tuple[str, int]:
-    from lti_microcred.web.public.verify_page import read_upload
+def verify_upload() -> Response | str | tuple[str, int]:
+    from lti_microcred.web.public.verify_input import read_upload
 
     if request.method == "GET":
         return render_template("public/verify_upload.html", error=None, api_url=_api_url())
@@ -140,7 +148,7 @@ def _api_url() -> str:
 
 @bp.route("/api/verify", methods=["POST"])
 def verify_api() -> tuple[Response, int]:
-    from lti_microcred.web.public.verify_page import api_verdict
+    from lti_microcred.web.public.verify_input import api_verdict
 
     return api_verdict()
 
@@ -170,7 +178,7 @@ def ob2_badge_class(key: str) -> Response:
     data = achievement(db(), issuer, s.credential_urls, credential_row)
     badge = ob2.build_ob2_badge_class(data, badge_class_url=s.settings.url(f"/ob2/badges/{key}"),
                                       issuer_url=s.settings.url(ob2_issuer_path(issuer)),
-                                      image_url=s.settings.url("/static/icon.svg"))
+                                      image_url=s.credential_urls.badge_image(key[:32]))
     return _send(json.dumps(badge), "application/json", max_age=300)
 
 

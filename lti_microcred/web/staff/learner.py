@@ -10,6 +10,7 @@ from flask import render_template
 from werkzeug.wrappers import Response
 
 from lti_microcred.competencies import operations as ops
+from lti_microcred.competencies.models import Award
 from lti_microcred.lti.models import User
 from lti_microcred.web.common import scoped
 from lti_microcred.web.common.context import db
@@ -26,6 +27,7 @@ from lti_microcred.web.common.views_support import (
     text,
     whole_or_none,
 )
+from lti_microcred.web.staff.audit_lines import audit_lines
 from lti_microcred.web.staff.course_queries import audit_trail, awards_of_learner
 
 bp = session_blueprint("learners", __name__, "/learners")
@@ -62,7 +64,15 @@ def override(user_id: int) -> Response | tuple[str, int]:
 def revoke(user_id: int, key: str) -> Response | tuple[str, int]:
     learner = scoped.learner(db(), current_session(), user_id)
     found = scoped.award(db(), current_session(), key, learner.id)
-    return _apply(learner, "revoked", lambda: ops.revoke(db(), actor(), found, text("reason", 5000)))
+    return _apply(learner, "revoked", lambda: _confirmed_revocation(found))
+
+
+def _confirmed_revocation(found: Award) -> Award:
+    """Only with the box ticked that says what is revoked for whom: the form says what revoking does."""
+    reason = text("reason", 5000)
+    if reason.strip() and text("confirmed", 3) != "yes":
+        raise ops.DomainError("Nothing was revoked: tick “Yes, revoke …” under the reason to confirm.")
+    return ops.revoke(db(), actor(), found, reason)
 
 
 def _apply(learner: User, done: str, change: Callable[[], object]) -> Response | tuple[str, int]:
@@ -84,5 +94,6 @@ def _page(learner: User, error: str | None = None) -> str:
                              history)
     return render_template("staff/learner.html", s=s, learner=learner, views=views, history=history,
                            awards=awards_of_learner(session, course_id(), learner.id),
-                           audit=audit_trail(session, course_id(), learner.id), credentials=credentials,
+                           audit=audit_lines(session, audit_trail(session, course_id(), learner.id)),
+                           credentials=credentials,
                            may_build=s.role in BUILDERS, error=error, notice=notice())

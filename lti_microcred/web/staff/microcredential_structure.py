@@ -34,6 +34,7 @@ from lti_microcred.web.common.views_support import (
     text,
     whole_or_none,
 )
+from lti_microcred.web.staff.audit_lines import audit_lines
 from lti_microcred.web.staff.competency_picker import competency_choices
 from lti_microcred.web.staff.course_queries import CREDENTIAL_AUDIT_LIMIT, credential_audit
 
@@ -41,10 +42,6 @@ bp = session_blueprint("structure", __name__, "/credentials")
 KINDS = {SCORE: "Score in the module (%)", RUBRIC: "Rubric level from an assessor",
          EVIDENCE_COUNT: "Accepted pieces of evidence"}
 COUNTABLE = {"submission": "Submitted by the learner", "workplace": "Confirmed by a workplace supervisor"}
-AUDIT_ACTIONS = {"credential.created": "Created as a draft", "credential.updated": "Description edited",
-                 "credential.published": "Published", "credential.archived": "Archived",
-                 "credential.draft": "Back to draft", "requirement.set": "Requirement set",
-                 "requirement.removed": "Requirement removed", "pathway.components": "Components set"}
 
 
 def structure(session: Session, s: ToolSession, credential: MicroCredential, search: str) -> dict[str, Any]:
@@ -63,8 +60,7 @@ def structure(session: Session, s: ToolSession, credential: MicroCredential, sea
         "components": components_of(session, credential.id) if credential.kind == "pathway" else [],
         "candidates": _candidates(session, credential) if credential.kind == "pathway" else [],
         "reevaluating": reevaluation_pending(session, credential.id),
-        "audit": credential_audit(session, credential), "audit_limit": CREDENTIAL_AUDIT_LIMIT,
-        "audit_actions": AUDIT_ACTIONS,
+        "audit": audit_lines(session, credential_audit(session, credential)), "audit_limit": CREDENTIAL_AUDIT_LIMIT,
     }
 
 
