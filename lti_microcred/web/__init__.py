@@ -15,6 +15,7 @@ from lti_microcred.web.common import files
 from lti_microcred.web.common.errors import register_error_pages
 from lti_microcred.web.common.framing import FrameAncestors, frame_ancestors
 from lti_microcred.web.common.guards import template_globals
+from lti_microcred.web.common.next_try import next_try
 from lti_microcred.web.learner import credentials as learner_credentials
 from lti_microcred.web.learner import dashboard as learner_dashboard
 from lti_microcred.web.lti import deep_link, views
@@ -64,6 +65,7 @@ def register_web(app: Flask) -> None:
     app.context_processor(template_globals)
     app.context_processor(_view_globals)
     app.add_template_filter(json.loads, "from_json")
+    app.add_template_filter(next_try, "next_try")
     app.extensions["microcred_frame_ancestors"] = FrameAncestors(app.extensions["microcred"])
 
     @app.after_request

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from lti_microcred.app.delivery import drain
 from lti_microcred.lti.models import User
 from lti_microcred.services import Services
+from tests.browser.ux import assert_accessible
 from tests.support.driver import Browser, LmsHandle
 from tests.web.support import add_framework, build_credential, evidence_keys, visit
 
@@ -50,8 +51,10 @@ def tool(page: Any) -> Any:
 
 
 def shoot(page: Any, name: str) -> None:
-    """The LMS page with its frame as tall as the tool's page (in a window as tall), so all of it is in the
-    picture; then the frame and the window as they were."""
+    """axe-core on the page as it is (nothing critical, serious or moderate), then the LMS page with its frame
+    as tall as the tool's page (in a window as tall), so all of it is in the picture; then the frame and the
+    window as they were."""
+    assert_accessible(tool(page), name)
     SHOTS.mkdir(parents=True, exist_ok=True)
     window = page.viewport_size
     height = tool(page).evaluate("document.documentElement.scrollHeight")
