@@ -44,8 +44,14 @@ def on_postgres() -> bool:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`postgres_only` tests prove what only a concurrent server can show; SQLite serialises its writers."""
+    """`postgres_only` tests prove what only a concurrent server can show; SQLite serialises its writers.
+    `browser` and `sqlite_leg` tests check pages and packaging, which no database changes: they run once, on
+    the SQLite leg, to keep the two-database run short."""
     if on_postgres():
+        once = pytest.mark.skip(reason="runs on the SQLite leg only (pages and packaging, not the database)")
+        for item in items:
+            if item.get_closest_marker("browser") or item.get_closest_marker("sqlite_leg"):
+                item.add_marker(once)
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set LTI_MICROCRED_TEST_DATABASE_URL)")
     for item in items:

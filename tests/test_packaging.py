@@ -20,6 +20,7 @@ import requests
 
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.sqlite_leg  # a release does not depend on the database under test
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("lti_microcred/migrations/env.py", "lti_microcred/migrations/script.py.mako",
            "lti_microcred/web/templates/base.html", "lti_microcred/web/static/icon.svg",

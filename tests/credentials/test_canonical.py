@@ -122,17 +122,18 @@ def test_our_context_carries_the_configured_vocabulary() -> None:
 
 
 def test_a_poison_graph_is_cut_off_by_the_work_budget() -> None:
-    started = time.perf_counter()
+    # This thread's CPU time, not the wall clock: what the budget bounds is work, whatever else the machine runs.
+    started = time.thread_time()
     with pytest.raises(CanonicalizationTimeout, match="too alike"):
         canonicalize(poison_graph(10), limits=Limits(seconds=60))
-    assert time.perf_counter() - started < 2.0  # unbounded, pyld needs ~5 s for 7 nodes, ~10x per node more
+    assert time.thread_time() - started < 2.0  # unbounded, pyld needs ~5 s for 7 nodes, ~10x per node more
 
 
 def test_a_poison_graph_is_cut_off_by_the_clock() -> None:
     started = time.perf_counter()
     with pytest.raises(CanonicalizationTimeout, match=r"longer than 0\.3 s"):
         canonicalize(poison_graph(10), limits=Limits(seconds=0.3, max_deep_hashes=10**9))
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 3.0  # the unbounded run takes minutes; room for a loaded machine
 
 
 def test_a_small_ordinary_blank_node_group_still_canonicalizes() -> None:
