@@ -7,6 +7,7 @@ otherwise it says what is waiting (queued, retrying after an error, waiting for 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,14 +90,21 @@ def retry_failed(session: Session, context_id: int, ordering_key: str | None = N
     query = select(Delivery.ordering_key).where(Delivery.context_id == context_id, Delivery.state == "failed")
     if ordering_key is not None:
         query = query.where(Delivery.ordering_key == ordering_key)
+    return requeue_failed(session, session.execute(query).scalars(), GRADEBOOK_KINDS)
+
+
+def requeue_failed(session: Session, keys: Iterable[str], kinds: Collection[str] | None = None) -> int:
+    """Queue again the newest outbox row of each ordering key (of `kinds`) when that row failed, and show its
+    cell as retrying; a key whose newest row is not failed already has a newer value on its way."""
     queued = 0
     now = utcnow()
-    for key in session.execute(query).scalars():
-        latest = session.execute(select(OutboxMessage).where(
-            OutboxMessage.ordering_key == key, OutboxMessage.kind.in_(GRADEBOOK_KINDS))
-            .order_by(OutboxMessage.id.desc()).limit(1)).scalar_one_or_none()
+    for key in list(keys):
+        query = select(OutboxMessage).where(OutboxMessage.ordering_key == key)
+        if kinds is not None:
+            query = query.where(OutboxMessage.kind.in_(kinds))
+        latest = session.execute(query.order_by(OutboxMessage.id.desc()).limit(1)).scalar_one_or_none()
         if latest is None or latest.status != "failed":
-            continue  # a newer value is already on its way
+            continue
         latest.status, latest.attempts, latest.available_dt = "pending", 0, now
         latest.last_error, latest.completed_dt = None, None
         session.execute(update(Delivery).where(Delivery.ordering_key == key).values(

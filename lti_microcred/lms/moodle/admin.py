@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lti_microcred.core import outbox
 from lti_microcred.core.config import Settings
 from lti_microcred.core.crypto_box import SecretBox, SecretBoxError
 from lti_microcred.core.db import utcnow
 from lti_microcred.core.outbound import OutboundHTTP
+from lti_microcred.lms.delivery.state import requeue_failed
 from lti_microcred.lms.errors import PERMANENT, ServiceError
 from lti_microcred.lms.models import Delivery
 from lti_microcred.lms.moodle.models import SUBJECT, MoodleRatingSettings
@@ -109,20 +109,7 @@ def retry_failed(session: Session, platform_id: int) -> int:
     """Queue again the last rating of every failed learner and competency of the registration."""
     keys = session.execute(select(Delivery.ordering_key).where(
         Delivery.platform_id == platform_id, Delivery.subject_kind == SUBJECT, Delivery.state == "failed")).scalars()
-    queued = 0
-    now = utcnow()
-    for key in keys:
-        latest = session.execute(select(outbox.OutboxMessage).where(outbox.OutboxMessage.ordering_key == key)
-                                 .order_by(outbox.OutboxMessage.id.desc()).limit(1)).scalar_one_or_none()
-        if latest is None or latest.status != "failed":
-            continue  # a newer rating is already on its way
-        latest.status, latest.attempts, latest.available_dt = "pending", 0, now
-        latest.last_error, latest.completed_dt = None, None
-        session.execute(update(Delivery).where(Delivery.ordering_key == key).values(
-            state="retrying", attempts=0, updated_dt=now))
-        queued += 1
-    session.flush()
-    return queued
+    return requeue_failed(session, keys)
 
 
 @dataclass
